@@ -1,0 +1,49 @@
+/**
+ * Backend choice: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, then the pure-JS
+ * `cpu` backend of `@tensorflow/tfjs`. The native packages are optional peers: they download
+ * libtensorflow at install time, which is not possible everywhere. The choice is logged once.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Logger } from "./logger";
+
+export type BackendPreference = "auto" | "tensorflow" | "cpu" | "wasm" | "webgl";
+export const BACKENDS: readonly BackendPreference[] = ["auto", "tensorflow", "cpu", "wasm", "webgl"];
+
+let announced: string | undefined;
+
+function tryRequire(name: string): boolean {
+  try {
+    require(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Picks and initialises the backend; returns its name ("tensorflow", "cpu", …). */
+export async function selectBackend(pref: BackendPreference, logger: Logger): Promise<string> {
+  let source = "@tensorflow/tfjs";
+  if (pref === "auto" || pref === "tensorflow") {
+    if (tryRequire("@tensorflow/tfjs-node-gpu")) source = "@tensorflow/tfjs-node-gpu";
+    else if (tryRequire("@tensorflow/tfjs-node")) source = "@tensorflow/tfjs-node";
+    else if (pref === "tensorflow") {
+      throw new Error('backend "tensorflow" needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed; use backend "auto" or "cpu"');
+    }
+  }
+  if (pref === "wasm" && !tryRequire("@tensorflow/tfjs-backend-wasm")) {
+    throw new Error('backend "wasm" needs @tensorflow/tfjs-backend-wasm installed; use backend "auto" or "cpu"');
+  }
+  const want = pref === "auto" ? (source === "@tensorflow/tfjs" ? "cpu" : "tensorflow") : pref;
+  if (tf.getBackend() !== want) {
+    const ok = await tf.setBackend(want);
+    if (!ok) throw new Error(`backend "${want}" could not be initialised (accepted: ${BACKENDS.join(", ")})`);
+  }
+  await tf.ready();
+  const name = tf.getBackend();
+  const line = `backend: ${name} (${source}${name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : ""})`;
+  if (announced !== line) {
+    announced = line;
+    logger.info(line);
+  }
+  return name;
+}

@@ -1,0 +1,82 @@
+/**
+ * Reading a config file (JSON or YAML) so that every error can name its line: syntax errors
+ * from the parser, and validation errors by locating the offending field in the source.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { LineCounter, parseDocument, isMap, isScalar, type Document } from "yaml";
+import { FlatfitConfigError } from "./errors";
+
+export interface SourcedConfig {
+  value: unknown;
+  file: string;
+  dir: string;
+  /** Line/column of a path in the file (of the key named last in `path`, if any). */
+  locate(path: (string | number)[]): { line: number; column: number } | undefined;
+}
+
+export function readConfigFile(file: string): SourcedConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    throw new FlatfitConfigError([{ path: [], message: `cannot read config file: ${(err as Error).message}` }], file);
+  }
+  const lineCounter = new LineCounter();
+  const isJson = /\.json$/i.test(abs);
+  if (isJson) {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      const msg = (err as Error).message;
+      const pos = /position (\d+)/.exec(msg);
+      const { line, column } = pos ? lineAndColumn(text, Number(pos[1])) : { line: 1, column: 1 };
+      throw new FlatfitConfigError([{ path: [], line, column, message: `JSON syntax error: ${msg.replace(/ in JSON at position.*$/, "")}` }], file);
+    }
+  }
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new FlatfitConfigError(
+      doc.errors.map((e) => {
+        const lp = lineCounter.linePos(e.pos[0]);
+        return { path: [], line: lp.line, column: lp.col, message: `${isJson ? "JSON" : "YAML"} syntax error: ${e.message.split("\n")[0]}` };
+      }),
+      file,
+    );
+  }
+  return {
+    value: doc.toJS(),
+    file,
+    dir: path.dirname(abs),
+    locate: (p) => locateIn(doc, lineCounter, p),
+  };
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+function locateIn(doc: Document, lc: LineCounter, p: (string | number)[]): { line: number; column: number } | undefined {
+  for (let n = p.length; n >= 0; n--) {
+    const parentPath = p.slice(0, Math.max(0, n - 1));
+    const key = n > 0 ? p[n - 1] : undefined;
+    const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
+    if (key !== undefined && isMap(parent)) {
+      const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(key));
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) {
+        const lp = lc.linePos(range[0]);
+        return { line: lp.line, column: lp.col };
+      }
+    }
+    const node = n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (range) {
+      const lp = lc.linePos(range[0]);
+      return { line: lp.line, column: lp.col };
+    }
+  }
+  return undefined;
+}

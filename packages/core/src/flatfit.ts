@@ -1,0 +1,267 @@
+/**
+ * `createFlatfit(config)`: validates the config, resolves and builds the plugins in a DI
+ * container of their own, picks the backend, and returns the instance users work with:
+ * `wrap`, `attach`, `callbacks`, `step`, `evaluate`, `dispose`.
+ */
+import "reflect-metadata";
+import * as tf from "@tensorflow/tfjs";
+import type { DependencyContainer } from "tsyringe";
+import { selectBackend } from "./backend";
+import { FlatfitCallback, type CallbackOptions } from "./callbacks";
+import { coreConfigSchema, toIssues, type FlatfitConfig, type ResolvedCoreConfig } from "./config";
+import { readConfigFile, type SourcedConfig } from "./config-file";
+import { constructPlugin, createContainer } from "./container";
+import type { EvalRow } from "./context";
+import { FlatfitConfigError, type ConfigIssue } from "./errors";
+import { evaluateVariants } from "./evaluate";
+import { createHooks, type FlatfitHooks } from "./hooks";
+import { HessianVectorProduct } from "./hvp";
+import { Logger, type LogSink } from "./logger";
+import { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX, type OptimizerRuntime } from "./optimizer";
+import type { FlatfitPlugin, PluginClass } from "./plugin";
+import { RandomSource } from "./random";
+import { PluginResolveError, resolvePlugin } from "./resolve";
+import { StepEngine } from "./step";
+import type { NamedTensor } from "./tensors";
+
+export interface CreateOptions {
+  /** Folder that relative plugin paths resolve from (default: the config file's folder, or the cwd). */
+  cwd?: string;
+  /** Where log lines go (default: the console). */
+  logSink?: LogSink;
+}
+
+interface LoadedPlugin {
+  id: string;
+  /** "hero#0": unique per position, used to name saved state. */
+  key: string;
+  instance: FlatfitPlugin;
+}
+
+export class Flatfit {
+  readonly hooks: FlatfitHooks;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  readonly hvp: HessianVectorProduct;
+  readonly engine: StepEngine;
+  private readonly runtime: OptimizerRuntime;
+  private lastWrapped?: FlatfitOptimizer;
+  private disposed = false;
+
+  /** Use `createFlatfit`; this constructor takes already validated parts. */
+  constructor(
+    readonly config: ResolvedCoreConfig,
+    readonly backend: string,
+    readonly container: DependencyContainer,
+    private readonly plugins: LoadedPlugin[],
+    hooks: FlatfitHooks,
+  ) {
+    this.hooks = hooks;
+    this.random = container.resolve(RandomSource);
+    this.logger = container.resolve(Logger);
+    this.hvp = container.resolve(HessianVectorProduct);
+    this.engine = new StepEngine({ hooks, random: this.random, logger: this.logger, hvp: this.hvp });
+    this.runtime = {
+      minimize: (f, varList, inner) => this.engine.run(f, varList, inner),
+      gradients: (f, varList) => {
+        const { value, grads } = this.engine.gradients(f, varList);
+        return { value, grads };
+      },
+      pluginWeights: () => this.pluginWeights(),
+      loadPluginWeights: (w) => this.loadPluginWeights(w),
+    };
+  }
+
+  /** The ids of the plugins, in the order they wrap. */
+  get pluginIds(): string[] {
+    return this.plugins.map((p) => p.id);
+  }
+
+  /** The plugin instance at `index` (in config order). */
+  plugin<T extends FlatfitPlugin = FlatfitPlugin>(index: number): T {
+    const p = this.plugins[index];
+    if (!p) throw new RangeError(`plugin(${index}): this instance has ${this.plugins.length} plugins`);
+    return p.instance as T;
+  }
+
+  /** Wraps an optimizer: pass the result to `model.compile({optimizer})`. */
+  wrap(inner: tf.Optimizer): FlatfitOptimizer {
+    this.assertLive("wrap");
+    const base = isFlatfitOptimizer(inner) ? inner.inner : inner;
+    const wrapped = new FlatfitOptimizer(base, this.runtime);
+    this.lastWrapped = wrapped;
+    return wrapped;
+  }
+
+  /**
+   * Wraps the optimizer of an already compiled model in place. A model loaded with
+   * `tf.loadLayersModel` after `model.save(…, {includeOptimizer: true})` gets its saved plugin
+   * state back. Returns the model.
+   */
+  attach<M extends tf.LayersModel>(model: M): M {
+    this.assertLive("attach");
+    const current = model.optimizer;
+    if (current == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
+    if (isFlatfitOptimizer(current) && current === this.lastWrapped) return model;
+    const pending = isFlatfitOptimizer(current) ? current.takePendingState() : [];
+    const wrapped = this.wrap(current);
+    if (pending.length > 0) {
+      try {
+        this.loadPluginWeights(pending);
+      } finally {
+        tf.dispose(pending.map((w) => w.tensor));
+      }
+    }
+    model.optimizer = wrapped;
+    return model;
+  }
+
+  /** The callback for `model.fit({callbacks: [ff.callbacks({validationData})]})`. */
+  callbacks(opts: CallbackOptions = {}): tf.Callback {
+    this.assertLive("callbacks");
+    return new FlatfitCallback(this.hooks, this.engine, this.random, this.logger, opts);
+  }
+
+  /**
+   * One step of a custom training loop: the loss at the unperturbed weights is returned, the
+   * plugins' final gradient is applied once by `optimizer` (default: the last wrapped one).
+   */
+  step(loss: () => tf.Scalar, vars?: tf.Variable[], optimizer?: tf.Optimizer): tf.Scalar {
+    this.assertLive("step");
+    const opt = optimizer ?? this.lastWrapped?.inner;
+    if (!opt) throw new Error("step(loss, vars, optimizer?): no optimizer; pass one, or call ff.wrap(optimizer) first");
+    const inner = isFlatfitOptimizer(opt) ? opt.inner : opt;
+    return this.engine.run(loss, vars, inner);
+  }
+
+  /** One row per variant: `float32` first, then what plugins add (e.g. `{variant: "4bit", bits: 4}`). */
+  async evaluate(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[], y: tf.Tensor | tf.Tensor[], opts: { batchSize?: number } = {}): Promise<EvalRow[]> {
+    this.assertLive("evaluate");
+    return evaluateVariants(this.hooks, this.logger, model, x, y, opts.batchSize);
+  }
+
+  /** Frees what plugins hold. The instance cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.plugins) p.instance.dispose?.();
+  }
+
+  private assertLive(what: string): void {
+    if (this.disposed) throw new Error(`${what}: this flatfit instance was disposed`);
+  }
+
+  private pluginWeights(): NamedTensor[] {
+    const out: NamedTensor[] = [];
+    for (const p of this.plugins) {
+      const state = p.instance.getState?.();
+      if (!state) continue;
+      for (const [name, tensor] of Object.entries(state)) out.push({ name: `${STATE_PREFIX}${p.key}/${name}`, tensor: tf.clone(tensor) });
+    }
+    return out;
+  }
+
+  private loadPluginWeights(weights: NamedTensor[]): void {
+    const byKey = new Map<string, tf.NamedTensorMap>();
+    for (const w of weights) {
+      const rest = w.name.slice(STATE_PREFIX.length);
+      const slash = rest.indexOf("/");
+      const key = rest.slice(0, slash);
+      if (!byKey.has(key)) byKey.set(key, {});
+      byKey.get(key)![rest.slice(slash + 1)] = w.tensor;
+    }
+    const known = new Map(this.plugins.map((p) => [p.key, p] as const));
+    for (const key of byKey.keys()) {
+      const p = known.get(key);
+      if (!p || !p.instance.setState) {
+        throw new Error(
+          `saved optimizer state holds state of plugin "${key}", which this flatfit instance does not have ` +
+            `(its plugins: ${this.plugins.map((q) => q.key).join(", ") || "none"}); create it with the config the model was trained with`,
+        );
+      }
+    }
+    for (const [key, state] of byKey) known.get(key)!.instance.setState!(state);
+  }
+}
+
+/**
+ * Creates a flatfit instance from a config object or a config file (.json, .yaml, .yml).
+ * Rejects with a FlatfitConfigError naming every bad field (and its line, for files).
+ */
+export async function createFlatfit(config: FlatfitConfig | string = {}, opts: CreateOptions = {}): Promise<Flatfit> {
+  let source: SourcedConfig | undefined;
+  let raw: unknown = config;
+  if (typeof config === "string") {
+    source = readConfigFile(config);
+    raw = source.value ?? {};
+  }
+  const baseDir = opts.cwd ?? source?.dir ?? process.cwd();
+  const issues: ConfigIssue[] = [];
+  const fail = (): never => {
+    if (source) for (const i of issues) Object.assign(i, source.locate(i.path) ?? {});
+    throw new FlatfitConfigError(issues, source?.file);
+  };
+
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    issues.push({ path: [], message: `expected an object like {plugins: [{use: "hero"}]}, got ${JSON.stringify(raw)}` });
+    fail();
+  }
+  const parsed = coreConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    issues.push(...toIssues(parsed.error, [], raw));
+    fail();
+  }
+  const core = parsed.data!;
+
+  const specs: Array<{ cls: PluginClass; id: string; options: unknown }> = [];
+  core.plugins.forEach((spec, i) => {
+    const at: (string | number)[] = ["plugins", i];
+    if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
+      issues.push({ path: at, message: `plugins[${i}]: expected an object like {use: "hero", …options}, got ${JSON.stringify(spec)}` });
+      return;
+    }
+    const { use, ...options } = spec as Record<string, unknown>;
+    if (typeof use !== "string" && typeof use !== "function") {
+      issues.push({ path: [...at, "use"], message: `plugins[${i}].use: expected a plugin name, package, path or class, got ${JSON.stringify(use)}` });
+      return;
+    }
+    let resolved: ReturnType<typeof resolvePlugin>;
+    try {
+      resolved = resolvePlugin(use as string | PluginClass, baseDir);
+    } catch (err) {
+      if (!(err instanceof PluginResolveError)) throw err;
+      issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${err.message}` });
+      return;
+    }
+    const schema = resolved.cls.options;
+    const label = `plugins[${i}] (${resolved.id})`;
+    if (!schema) {
+      specs.push({ cls: resolved.cls, id: resolved.id, options });
+      return;
+    }
+    const result = schema.safeParse(options);
+    if (result.success) specs.push({ cls: resolved.cls, id: resolved.id, options: result.data });
+    else issues.push(...toIssues(result.error, at, options, label, schema));
+  });
+  if (issues.length > 0) fail();
+
+  const logger = new Logger(core.logLevel, opts.logSink);
+  const random = new RandomSource(core.seed);
+  const hvp = new HessianVectorProduct();
+  hvp.method = core.hvp.method;
+  hvp.relativeStep = core.hvp.relativeStep;
+  const backend = await selectBackend(core.backend, logger);
+
+  const container = createContainer(core, { random, logger, hvp });
+  const hooks = createHooks();
+  const counts = new Map<string, number>();
+  const plugins: LoadedPlugin[] = specs.map(({ cls, id, options }) => {
+    const n = counts.get(id) ?? 0;
+    counts.set(id, n + 1);
+    const instance = constructPlugin(container, cls, options);
+    return { id, key: `${id}#${n}`, instance };
+  });
+  for (const p of plugins) p.instance.apply(hooks);
+  if (core.seed === undefined) logger.debug(`seed: ${random.seed} (set "seed" in the config to repeat this run)`);
+  return new Flatfit(core, backend, container, plugins, hooks);
+}

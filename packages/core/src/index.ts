@@ -1,0 +1,28 @@
+/**
+ * @flatfit/core — a hookable training step for TensorFlow.js.
+ *
+ *   const ff = await createFlatfit({ seed: 1, plugins: [{ use: "hero", h: 0.5, gamma: 0.1 }] });
+ *   model.compile({ optimizer: ff.wrap(tf.train.sgd(0.1)), loss: "categoricalCrossentropy" });
+ *   await model.fit(x, y, { callbacks: [ff.callbacks({ validationData: [xv, yv] })] });
+ */
+import "reflect-metadata";
+
+export { createFlatfit, Flatfit, type CreateOptions } from "./flatfit";
+export { createHooks, type FlatfitHooks } from "./hooks";
+export type { StepContext, EpochContext, EvalContext, EvalRow } from "./context";
+export { PLUGIN_OPTIONS, FLATFIT_CONFIG, type FlatfitPlugin, type PluginClass, type PluginServices } from "./plugin";
+export { withOffsets, VariablePerturber, type GradientOracle, type GradientResult, type Perturbable } from "./perturb";
+export { hessianVectorProduct, finiteDifferenceStep, HessianVectorProduct, type HvpMethod, type HvpOptions } from "./hvp";
+export { RandomSource } from "./random";
+export { Logger, LOG_LEVELS, type LogLevel, type LogSink } from "./logger";
+export { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX } from "./optimizer";
+export { FlatfitCallback, type CallbackOptions } from "./callbacks";
+export { evaluateModel, variantLogKey } from "./evaluate";
+export { coreConfigSchema, configJsonSchema, type FlatfitConfig, type PluginSpec } from "./config";
+export { FlatfitConfigError, type ConfigIssue } from "./errors";
+export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
+export { selectBackend, BACKENDS, type BackendPreference } from "./backend";
+export * from "./tensors";
+export { StepEngine, defaultVariables } from "./step";
+/** zod, re-exported so that plugins declare option schemas with the same copy core validates with. */
+export { z } from "zod";
