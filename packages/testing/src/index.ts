@@ -1,0 +1,9 @@
+/** Test support for flatfit: reference math (float64) and checks shared by every package's tests. */
+export * from "./prng";
+export * from "./linalg";
+export { LogisticProblem } from "./logistic";
+export { QuadraticProblem } from "./quadratic";
+export { RecordingOptimizer } from "./recording";
+export { HostReadCounter } from "./host-reads";
+export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf } from "./models";
+export { checkFitContract, type ContractOptions } from "./contract";
