@@ -42,14 +42,13 @@ export function replayRandom<T>(tape: readonly number[], fn: () => T): T {
 /** Snapshots made by `preserveOtherVariables`: kept, but owned by the guard, not the closure. */
 const guardOwned = new WeakSet<tf.Tensor>();
 
-/** Runs `fn`; every tensor it passes to `tf.keep` is disposed when it returns or throws. */
-export function disposeKept<T>(fn: () => T): T {
+/** Runs `fn`, appending every tensor it passes to `tf.keep` to `kept`. */
+export function collectKept<T>(kept: tf.Tensor[], fn: () => T): T {
   const engine = tf.engine() as unknown as { keep: <K extends tf.Tensor>(t: K) => K };
-  const kept: tf.Tensor[] = [];
   const own = Object.prototype.hasOwnProperty.call(engine, "keep");
   const original = engine.keep;
   engine.keep = <K extends tf.Tensor>(t: K): K => {
-    kept.push(t);
+    if (!guardOwned.has(t)) kept.push(t);
     return original.call(engine, t) as K;
   };
   try {
@@ -57,15 +56,25 @@ export function disposeKept<T>(fn: () => T): T {
   } finally {
     if (own) engine.keep = original;
     else delete (engine as { keep?: unknown }).keep;
-    tf.dispose(kept.filter((t) => !guardOwned.has(t)));
+  }
+}
+
+/** Runs `fn`; every tensor it passes to `tf.keep` is disposed when it returns or throws. */
+export function disposeKept<T>(fn: () => T): T {
+  const kept: tf.Tensor[] = [];
+  try {
+    return collectKept(kept, fn);
+  } finally {
+    tf.dispose(kept);
   }
 }
 
 /**
  * Runs `fn`; any variable not in `trainable` that `fn` assigns gets its previous value back
- * (bit-exactly: its old buffer is re-assigned) when `fn` returns or throws.
+ * (bit-exactly: its old buffer is re-assigned) when `fn` returns or throws — with
+ * `onlyOnError`, only when it throws.
  */
-export function preserveOtherVariables<T>(trainable: ReadonlySet<tf.Variable>, fn: () => T): T {
+export function preserveOtherVariables<T>(trainable: ReadonlySet<tf.Variable>, fn: () => T, opts: { onlyOnError?: boolean } = {}): T {
   const proto = tf.Variable.prototype as { assign(this: tf.Variable, value: tf.Tensor): void };
   const assign = proto.assign;
   const saved = new Map<tf.Variable, tf.Tensor>();
@@ -77,12 +86,15 @@ export function preserveOtherVariables<T>(trainable: ReadonlySet<tf.Variable>, f
     }
     assign.call(this, value);
   };
+  let failed = true;
   try {
-    return fn();
+    const result = fn();
+    failed = false;
+    return result;
   } finally {
     proto.assign = assign;
     for (const [v, before] of saved) {
-      v.assign(before);
+      if (failed || !opts.onlyOnError) v.assign(before);
       before.dispose();
     }
   }

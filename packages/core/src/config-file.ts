@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from "yaml";
 import { FlatfitConfigError } from "./errors";
+import { locateJsonError } from "./json-locate";
 
 export interface SourcedConfig {
   value: unknown;
@@ -26,13 +27,11 @@ export function readConfigFile(file: string): SourcedConfig {
   const lineCounter = new LineCounter();
   const isJson = /\.json$/i.test(abs);
   if (isJson) {
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      const msg = (err as Error).message;
-      const pos = /position (\d+)/.exec(msg);
-      const { line, column } = pos ? lineAndColumn(text, Number(pos[1])) : { line: 1, column: 1 };
-      throw new FlatfitConfigError([{ path: [], line, column, message: `JSON syntax error: ${msg.replace(/ in JSON at position.*$/, "")}` }], file);
+    const bad = locateJsonError(text);
+    if (bad) {
+      const { line, column } = lineAndColumn(text, bad.offset);
+      const found = bad.offset < text.length ? JSON.stringify(text[bad.offset]) : "the end of the file";
+      throw new FlatfitConfigError([{ path: [], line, column, message: `JSON syntax error: expected ${bad.expected}, found ${found}` }], file);
     }
   }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });

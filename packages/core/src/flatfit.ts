@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DependencyContainer } from "tsyringe";
 import { selectBackend } from "./backend";
 import { FlatfitCallback, type CallbackOptions } from "./callbacks";
+import { instrumentFit } from "./instrument";
 import { coreConfigSchema, toIssues, type FlatfitConfig, type ResolvedCoreConfig } from "./config";
 import { readConfigFile, type SourcedConfig } from "./config-file";
 import { constructPlugin, createContainer } from "./container";
@@ -94,14 +95,16 @@ export class Flatfit {
   }
 
   /**
-   * Wraps the optimizer of an already compiled model in place. A model loaded with
-   * `tf.loadLayersModel` after `model.save(…, {includeOptimizer: true})` gets its saved plugin
-   * state back. Returns the model.
+   * Wraps the optimizer of an already compiled model in place, and makes every `model.fit` of
+   * this model run with `ff.callbacks()` first (fed with fit's own `validationData`). A model
+   * loaded with `tf.loadLayersModel` after `model.save(…, {includeOptimizer: true})` gets its
+   * saved plugin state back. Returns the model.
    */
-  attach<M extends tf.LayersModel>(model: M): M {
+  attach<M extends tf.LayersModel>(model: M, opts: Omit<CallbackOptions, "validationData"> = {}): M {
     this.assertLive("attach");
     const current = model.optimizer;
     if (current == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
+    instrumentFit(model, (validationData) => this.callbacks({ ...opts, validationData }) as FlatfitCallback);
     if (isFlatfitOptimizer(current) && current === this.lastWrapped) return model;
     const pending = isFlatfitOptimizer(current) ? current.takePendingState() : [];
     const wrapped = this.wrap(current);

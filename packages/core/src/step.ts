@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { StepContext } from "./context";
-import { disposeKept, preserveOtherVariables, recordRandom, replayRandom } from "./closure-guard";
+import { collectKept, disposeKept, preserveOtherVariables, recordRandom, replayRandom } from "./closure-guard";
 import type { FlatfitHooks } from "./hooks";
 import type { HessianVectorProduct, HvpOptions } from "./hvp";
 import type { Logger } from "./logger";
@@ -55,14 +55,29 @@ export class StepEngine {
     }
     const { hooks } = this.services;
     const ctx = new StepRun(this, this.services, f, variables);
-    hooks.beforeStep.call(ctx);
-    const out = tf.tidy(() => {
-      const oracle = hooks.gradient.call(ctx.baseOracle, ctx);
-      const result = oracle();
-      ctx.ensureClean();
-      const grads = hooks.afterGradient.call(result.grads, ctx);
-      return { grads, value: ctx.cleanLoss as tf.Scalar };
-    });
+    // A step that throws is rolled back: non-trainable state (BatchNorm statistics, plugin
+    // state) is put back as it was before the step. Trainable weights are restored by evaluateAt.
+    // The clean call's kept metric tensors are fit's to dispose, unless the step fails.
+    let out: { grads: tf.NamedTensorMap; value: tf.Scalar };
+    try {
+      out = preserveOtherVariables(
+        ctx.trainable,
+        () => {
+          hooks.beforeStep.call(ctx);
+          return tf.tidy(() => {
+            const oracle = hooks.gradient.call(ctx.baseOracle, ctx);
+            const result = oracle();
+            ctx.ensureClean();
+            const grads = hooks.afterGradient.call(result.grads, ctx);
+            return { grads, value: ctx.cleanLoss as tf.Scalar };
+          });
+        },
+        { onlyOnError: true },
+      );
+    } catch (err) {
+      tf.dispose(ctx.cleanKept);
+      throw err;
+    }
     return { value: out.value, grads: out.grads, ctx };
   }
 
@@ -93,10 +108,12 @@ export class StepRun implements StepContext {
   readonly logger: Logger;
   /** Loss of the clean (first) closure call. */
   cleanLoss?: tf.Scalar;
+  /** Tensors the clean call kept (fit's metric values). */
+  readonly cleanKept: tf.Tensor[] = [];
   private calls = 0;
   private depth = 0;
   private readonly randomTape: number[] = [];
-  private readonly trainable: ReadonlySet<tf.Variable>;
+  readonly trainable: ReadonlySet<tf.Variable>;
 
   constructor(
     engine: StepEngine,
@@ -143,7 +160,7 @@ export class StepRun implements StepContext {
       return { loss: value, grads };
     };
     if (first) {
-      const result = recordRandom(this.randomTape, run);
+      const result = recordRandom(this.randomTape, () => collectKept(this.cleanKept, run));
       this.cleanLoss = result.loss;
       return withGrads ? result : undefined;
     }
