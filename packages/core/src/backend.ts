@@ -40,6 +40,8 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   }
   await tf.ready();
   const name = tf.getBackend();
+  // The cpu backend prints its own "install tfjs-node" banner on first use; the line below says it once.
+  if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const line = `backend: ${name} (${source}${name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : ""})`;
   if (announced !== line) {
     announced = line;
