@@ -31,7 +31,8 @@ export interface PluginServices {
 }
 
 export interface PluginClass<O = any> {
-  new (options: O, services: PluginServices): FlatfitPlugin;
+  /** `(options, services)` for a plain class; any injectable parameters for a decorated one. */
+  new (options: O, ...rest: any[]): FlatfitPlugin;
   /** The plugin's id, used in error messages and state names (e.g. "hero"). */
   readonly id?: string;
   /**
