@@ -4,7 +4,7 @@
  *   forward:  H·v ≈ (∇L(W + εv) − ∇L(W)) / ε                 1 extra gradient (∇L(W) reused)
  *   central:  H·v ≈ (∇L(W + εv) − ∇L(W − εv)) / (2ε)          2 extra gradients
  *
- * ε is scaled to the weights: ε = relativeStep · max(‖W‖, 1) / ‖v‖, with ‖W‖ the norm of the
+ * ε is scaled to the weights: ε = relativeStep · max(‖W‖, 1) / max(‖v‖, 1e-12), with ‖W‖ the norm of the
  * variables that v touches. Measured on logistic regression in float32 with relativeStep = 1e-3:
  * relative error ≈ 4e-4 (forward) and ≈ 1e-5 (central). ε stays a tensor: no host reads.
  */
@@ -22,13 +22,13 @@ export interface HvpOptions {
   grads?: NamedTensors;
 }
 
-/** ε = relativeStep · max(‖W‖, 1) / max(‖v‖, tiny), as a scalar tensor. */
+/** ε = relativeStep · max(‖W‖, 1) / max(‖v‖, 1e-12), as a scalar tensor. */
 export function finiteDifferenceStep(at: Perturbable, v: NamedTensors, relativeStep: number): tf.Scalar {
   return tf.tidy(() => {
     const touched: NamedTensors = {};
     for (const w of at.variables) if (v[w.name] !== undefined) touched[w.name] = w;
     const wNorm = tf.maximum(globalNorm(touched), 1);
-    const vNorm = tf.maximum(globalNorm(v), 1e-30);
+    const vNorm = tf.maximum(globalNorm(v), 1e-12);
     return tf.div(tf.mul(wNorm, relativeStep), vNorm) as tf.Scalar;
   });
 }

@@ -1,1 +1,5 @@
-export {};
+import "reflect-metadata";
+import { SehtPlugin } from "./seht";
+
+export { SehtPlugin, sehtOptions, SECOND_DIFFERENCE_STEP, type SehtOptions } from "./seht";
+export default SehtPlugin;

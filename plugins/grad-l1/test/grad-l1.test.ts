@@ -1,0 +1,154 @@
+import test from "ava";
+import * as tf from "@tensorflow/tfjs";
+import { createFlatfit, FlatfitConfigError } from "@flatfit/core";
+import { blobs, checkFitContract, LogisticProblem, matVec, mlp, RecordingOptimizer, relError, withSeededMathRandom } from "@flatfit/testing";
+import GradL1, { GradL1Plugin } from "@flatfit/plugin-grad-l1";
+
+const add = (a: number[], b: number[]) => a.map((x, i) => x + b[i]);
+const scale = (a: number[], s: number) => a.map((x) => x * s);
+
+/** g + λ·H·sign(g), analytic (float64) at the problem's current weights. */
+function expectedGradL1(problem: LogisticProblem, lambda: number): { g: number[]; out: number[] } {
+  const g = problem.grad();
+  return { g, out: add(g, scale(matVec(problem.hessian(), g.map(Math.sign)), lambda)) };
+}
+
+/** Plain gradient as tfjs computes it (float32), for exact comparisons. */
+function plainGradient(problem: LogisticProblem): number[] {
+  return tf.tidy(() => Array.from(tf.variableGrads(problem.loss, [problem.w]).grads[problem.w.name].dataSync()));
+}
+
+test("exports the plugin class as default and by name, with id grad-l1", (t) => {
+  t.is(GradL1, GradL1Plugin);
+  t.is(GradL1Plugin.id, "grad-l1");
+});
+
+test("the step's gradient is g + λ·H·sign(g) on logistic regression (analytic H), in 2 gradient evaluations", async (t) => {
+  const problem = new LogisticProblem();
+  const lambda = 0.5;
+  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: [{ use: "grad-l1", lambda }] });
+  const rec = new RecordingOptimizer(0);
+  let evaluations = 0;
+  const loss = () => {
+    evaluations++;
+    return problem.loss();
+  };
+  const { g, out } = expectedGradL1(problem, lambda);
+  ff.step(loss, [problem.w], rec).dispose();
+  const err = relError(rec.last([problem.w.name]), out);
+  t.log(`relative error vs g + λ·H·sign(g): ${err.toExponential(2)} (bound 1e-3); penalty share ${relError(g, out).toFixed(3)}`);
+  t.true(err <= 1e-3, `relative error ${err}`);
+  t.true(relError(g, out) > 0.05, "the penalty term is large enough for the check to see it");
+  t.is(evaluations, 2);
+  ff.dispose();
+  problem.dispose();
+});
+
+test("schedule by steps: outside [from, until] the gradient is exactly g, inside it is penalized", async (t) => {
+  const problem = new LogisticProblem(64, 5, 8);
+  const lambda = 0.3;
+  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: [{ use: "grad-l1", lambda, unit: "step", from: 2, until: 3 }] });
+  const rec = new RecordingOptimizer(0);
+  let evaluations = 0;
+  const perStep: number[] = [];
+  const loss = () => {
+    evaluations++;
+    return problem.loss();
+  };
+  for (let s = 0; s < 6; s++) {
+    const before = evaluations;
+    ff.step(loss, [problem.w], rec).dispose();
+    perStep.push(evaluations - before);
+  }
+  const plain = plainGradient(problem);
+  const { out } = expectedGradL1(problem, lambda);
+  const names = [problem.w.name];
+  for (const s of [0, 1, 4, 5]) t.deepEqual(rec.calls[s][problem.w.name], plain, `step ${s} is plain training's gradient`);
+  for (const s of [2, 3]) {
+    const err = relError(rec.calls[s][problem.w.name], out);
+    t.true(err <= 1e-3, `step ${s}: relative error ${err}`);
+  }
+  t.true(relError(rec.last(names), rec.calls[2][problem.w.name]) > 0.05, "penalized and plain steps differ");
+  t.deepEqual(perStep, [1, 1, 2, 2, 1, 1], "1 gradient evaluation outside the schedule, 2 inside");
+  ff.dispose();
+  problem.dispose();
+});
+
+test("schedule by epochs inside model.fit: only epoch `from`…`until` is penalized (ctx.epoch from ff.callbacks)", async (t) => {
+  const problem = new LogisticProblem(64, 5, 9);
+  const lambda = 0.4;
+  const w0 = problem.weights();
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 1, inputShape: [problem.d], useBias: false, activation: "sigmoid" }));
+  model.layers[0].setWeights([tf.tensor2d(w0, [problem.d, 1])]);
+  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: [{ use: "grad-l1", lambda, from: 1, until: 1 }] });
+  const rec = new RecordingOptimizer(0);
+  model.compile({ optimizer: ff.wrap(rec), loss: "binaryCrossentropy" });
+  await model.fit(problem.xT, problem.yT, { epochs: 3, batchSize: problem.n, shuffle: false, verbose: 0, callbacks: [ff.callbacks()] });
+  t.is(rec.calls.length, 3);
+  const [name] = Object.keys(rec.calls[0]);
+  t.deepEqual(rec.calls[2][name], rec.calls[0][name], "epochs 0 and 2 get the same plain gradient");
+  const penalty = rec.calls[1][name].map((x, i) => (x - rec.calls[0][name][i]) / lambda);
+  const hSign = matVec(problem.hessian(w0), problem.grad(w0).map(Math.sign));
+  const err = relError(penalty, hSign);
+  t.log(`epoch-1 penalty vs analytic H·sign(g): relative error ${err.toExponential(2)} (bound 3e-3)`);
+  t.true(err <= 3e-3, `relative error ${err}`);
+  ff.dispose();
+  model.dispose();
+  problem.dispose();
+});
+
+test("keeps fit's contract (reported loss/acc, BatchNorm statistics, no host reads, no leaks)", async (t) => {
+  await checkFitContract(t, [{ use: "grad-l1", lambda: 0.05 }]);
+});
+
+test("trains a small MLP on blobs through model.fit far better than chance", async (t) => {
+  const { x, y } = blobs(96);
+  const model = mlp(2);
+  const ff = await createFlatfit({ seed: 2, logLevel: "warn", plugins: [{ use: "grad-l1", lambda: 0.02 }] });
+  model.compile({ optimizer: ff.wrap(tf.train.sgd(0.2)), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const h = await withSeededMathRandom(4, () => model.fit(x, y, { epochs: 8, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] }));
+  const acc = h.history.acc[h.history.acc.length - 1] as number;
+  const loss = h.history.loss as number[];
+  t.log(`accuracy after 8 epochs: ${acc.toFixed(3)} (chance 0.333); loss ${loss[0].toFixed(3)} → ${loss[loss.length - 1].toFixed(3)}`);
+  t.true(acc >= 0.8, `accuracy ${acc}`);
+  t.true(loss[loss.length - 1] < loss[0]);
+  ff.dispose();
+  model.dispose();
+  tf.dispose([x, y]);
+});
+
+async function configError(plugin: Record<string, unknown>): Promise<string> {
+  const err = await Promise.resolve()
+    .then(() => createFlatfit({ logLevel: "warn", plugins: [{ use: "grad-l1", ...plugin }] }))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError for ${JSON.stringify(plugin)}, got ${String(err)}`);
+  return err.message;
+}
+
+test("option errors name the plugin, the field and what is accepted", async (t) => {
+  const order = await configError({ lambda: 0.1, from: 10, until: 5 });
+  t.regex(order, /grad-l1/);
+  t.regex(order, /"from"/);
+  t.regex(order, /≤ "until"/);
+
+  const lambda = await configError({ lambda: 0 });
+  t.regex(lambda, /grad-l1/);
+  t.regex(lambda, /"lambda"/);
+  t.regex(lambda, /> 0/);
+
+  const missing = await configError({});
+  t.regex(missing, /grad-l1.*"lambda".*missing/);
+
+  const unit = await configError({ lambda: 0.1, unit: "batch" });
+  t.regex(unit, /grad-l1.*"unit".*"epoch"\|"step"/);
+
+  const unknown = await configError({ lambda: 0.1, start: 3 });
+  t.regex(unknown, /grad-l1.*unknown option "start"; accepted: lambda, from, until, unit/);
+
+  const negative = await configError({ lambda: 0.1, from: -1 });
+  t.regex(negative, /grad-l1.*"from".*integer ≥ 0/);
+});

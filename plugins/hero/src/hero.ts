@@ -1,0 +1,95 @@
+/**
+ * HERO, Hessian-enhanced robust optimization (Yang et al., DAC 2022), Algorithm 1 / Eq. 15–17:
+ *
+ *   z    = perturbation direction from W and g = ∇L(W)  (see `scaling`)
+ *   W*   = W + h·z,   g* = ∇L(W*),   d = g* − g
+ *   out  = g* + gamma · 2·H(W*)·d,   H(W*)·d ≈ (∇L(W* + ε·d) − g*) / ε
+ *
+ * 2·H(W*)·d is the gradient of G(U) = ‖∇L(U) − g‖² at U = W* (the paper's Eq. 16, dropping the
+ * derivative of z). Three gradient evaluations per step; two when gamma = 0 (first-order only).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { inject, injectable } from "tsyringe";
+import {
+  axpyNamed,
+  globalNorm,
+  PLUGIN_OPTIONS,
+  scaleNamed,
+  subNamed,
+  z,
+  type FlatfitHooks,
+  type FlatfitPlugin,
+  type GradientOracle,
+  type StepContext,
+} from "@flatfit/core";
+
+const ID = "hero";
+/** Norms below this count as zero (the direction of a zero gradient is zero). */
+const TINY = 1e-12;
+
+export const HERO_SCALINGS = ["elementwise", "layer", "adaptive"] as const;
+export type HeroScaling = (typeof HERO_SCALINGS)[number];
+
+export const heroOptions = z.strictObject({
+  /** Perturbation step h (> 0). The paper uses 0.5 on CIFAR-10 and 1.0 elsewhere. */
+  h: z.number().gt(0, { message: "expected a number > 0 (the perturbation step h; the paper uses 0.5 or 1.0)" }).default(0.5),
+  /** Hessian regularization strength γ (≥ 0; 0 = first-order only). Paper grid {0.01, 0.05, 0.1, 0.5, 1, 5}. */
+  gamma: z.number().min(0, { message: "expected a number ≥ 0 (Hessian strength γ; the paper searches 0.01, 0.05, 0.1, 0.5, 1, 5; 0 turns the Hessian term off)" }).default(0.1),
+  /** How z is scaled to the weights: "elementwise" (Eq. 15 as printed), "layer", or "adaptive" (authors' code). */
+  scaling: z.enum(HERO_SCALINGS).default("elementwise"),
+});
+
+export type HeroOptions = z.output<typeof heroOptions>;
+
+/** a / max(n, TINY): a zero norm gives a zero direction instead of NaN. */
+function safeDiv(a: tf.Tensor, n: tf.Scalar): tf.Tensor {
+  return tf.div(a, tf.maximum(n, TINY));
+}
+
+/**
+ * The perturbation direction z (before the step h), keyed like `grads`.
+ *   elementwise: z_i = (W_i ⊙ W_i / ‖W_i‖) ⊙ g_i / ‖g_i‖
+ *   layer:       z_i = ‖W_i‖ · g_i / ‖g_i‖
+ *   adaptive:    z   = W ⊙ W ⊙ g / ‖ |W| ⊙ g ‖   (one norm over all variables)
+ */
+export function heroDirection(variables: readonly tf.Variable[], grads: tf.NamedTensorMap, scaling: HeroScaling): tf.NamedTensorMap {
+  const pairs = variables.filter((w) => grads[w.name] !== undefined).map((w) => [w, grads[w.name]] as const);
+  const out: tf.NamedTensorMap = {};
+  if (scaling === "adaptive") {
+    const scaled: tf.NamedTensorMap = {};
+    for (const [w, g] of pairs) scaled[w.name] = tf.mul(tf.abs(w), g);
+    const norm = globalNorm(scaled);
+    for (const [w] of pairs) out[w.name] = safeDiv(tf.mul(tf.abs(w), scaled[w.name]), norm);
+    return out;
+  }
+  for (const [w, g] of pairs) {
+    const wNorm = tf.norm(w) as tf.Scalar;
+    const unitG = safeDiv(g, tf.norm(g) as tf.Scalar);
+    out[w.name] = scaling === "layer" ? tf.mul(unitG, wNorm) : tf.mul(safeDiv(tf.square(w), wNorm), unitG);
+  }
+  return out;
+}
+
+@injectable()
+export class HeroPlugin implements FlatfitPlugin {
+  static readonly id = ID;
+  static readonly options = heroOptions;
+
+  constructor(@inject(PLUGIN_OPTIONS) readonly opts: HeroOptions) {}
+
+  apply(hooks: FlatfitHooks): void {
+    const { h, gamma, scaling } = this.opts;
+    hooks.gradient.tap(ID, (oracle: GradientOracle, ctx: StepContext): GradientOracle => () => {
+      const base = oracle();
+      const g = base.grads;
+      const offsets = scaleNamed(heroDirection(ctx.variables, g, scaling), h);
+      return ctx.evaluateAt(offsets, () => {
+        const star = oracle().grads;
+        if (gamma === 0) return { loss: base.loss, grads: star };
+        const d = subNamed(star, g);
+        const hd = ctx.hvp(oracle, d, { method: "forward", grads: star });
+        return { loss: base.loss, grads: axpyNamed(star, 2 * gamma, hd) };
+      });
+    });
+  }
+}
