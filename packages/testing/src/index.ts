@@ -7,3 +7,4 @@ export { RecordingOptimizer } from "./recording";
 export { HostReadCounter } from "./host-reads";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf } from "./models";
 export { checkFitContract, type ContractOptions } from "./contract";
+export { OracleProbe, type Snapshot } from "./oracle-probe";
