@@ -1,0 +1,105 @@
+/**
+ * The report's charts as Vega-Lite specs — the papers' own figures: accuracy vs quantization
+ * bit-width per method (HERO Fig. 1), training curves, Hessian trace over epochs, and a
+ * loss-landscape slice per method (HERO Fig. 3).
+ */
+import type { CompareReport, MethodResult } from "./model";
+
+type Spec = Record<string, unknown>;
+const WIDTH = 420;
+const HEIGHT = 260;
+
+/** Mean of a logged key over a method's seeds, per epoch. */
+function curve(m: MethodResult, key: string): Array<{ epoch: number; value: number }> {
+  const epochs = Math.max(0, ...m.histories.map((h) => h.length));
+  const out: Array<{ epoch: number; value: number }> = [];
+  for (let e = 0; e < epochs; e++) {
+    const vals = m.histories.map((h) => h[e]?.[key]).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+    if (vals.length) out.push({ epoch: e + 1, value: vals.reduce((a, b) => a + b, 0) / vals.length });
+  }
+  return out;
+}
+
+export function accuracyVsBits(r: CompareReport): Spec | undefined {
+  const rows = r.methods.flatMap((m) =>
+    m.evaluation
+      .filter((e) => e.metrics[r.metric])
+      .map((e) => {
+        const s = e.metrics[r.metric];
+        return { method: m.name, bits: e.bits ?? 32, label: e.variant === "float32" ? "fp32" : `${e.bits}`, mean: 100 * s.mean, lo: 100 * (s.mean - s.std), hi: 100 * (s.mean + s.std) };
+      }),
+  );
+  if (!rows.some((x) => x.bits !== 32)) return undefined;
+  const order = [...new Set(rows.sort((a, b) => b.bits - a.bits).map((x) => x.label))];
+  const x = { field: "label", type: "ordinal", sort: order, title: "weight bit-width" };
+  return {
+    title: `Test accuracy after post-training quantization`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    layer: [
+      { mark: { type: "line", point: true }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" } } },
+      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" } } },
+    ],
+  };
+}
+
+export function trainingCurves(r: CompareReport): Spec[] {
+  const keys: Array<[string, string]> = [
+    ["loss", "training loss"],
+    [`val_${r.metric}`, "validation accuracy (%)"],
+  ];
+  return keys
+    .map(([key, title]) => {
+      const rows = r.methods.flatMap((m) => curve(m, key).map((p) => ({ method: m.name, epoch: p.epoch, value: key === "loss" ? p.value : 100 * p.value })));
+      if (rows.length === 0) return undefined;
+      return {
+        title: `${title[0].toUpperCase()}${title.slice(1)} per epoch`,
+        width: WIDTH,
+        height: HEIGHT,
+        data: { values: rows },
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
+          y: { field: "value", type: "quantitative", title, scale: { zero: false } },
+          color: { field: "method", type: "nominal" },
+        },
+      } as Spec;
+    })
+    .filter((s): s is Spec => s !== undefined);
+}
+
+export function traceCurve(r: CompareReport): Spec | undefined {
+  const rows = r.methods.flatMap((m) => curve(m, "hessian_trace").map((p) => ({ method: m.name, epoch: p.epoch, value: p.value })));
+  if (rows.length === 0) return undefined;
+  return {
+    title: "Hessian trace per epoch (Hutchinson, validation data)",
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
+      y: { field: "value", type: "quantitative", title: "tr H", scale: { type: "log" } },
+      color: { field: "method", type: "nominal" },
+    },
+  };
+}
+
+export function landscape(m: MethodResult): Spec | undefined {
+  const g = m.landscape;
+  if (!g) return undefined;
+  const rows = g.values.flatMap((row, i) => row.map((loss, j) => ({ alpha: g.alphas[j], beta: g.betas[i], loss })));
+  return {
+    title: `${m.name}: loss around the trained weights`,
+    width: 220,
+    height: 220,
+    data: { values: rows },
+    mark: { type: "rect" },
+    encoding: {
+      x: { field: "alpha", type: "ordinal", title: "direction 1", axis: { labelAngle: 0, values: [g.alphas[0], 0, g.alphas[g.alphas.length - 1]] } },
+      y: { field: "beta", type: "ordinal", title: "direction 2", sort: "descending", axis: { values: [g.betas[0], 0, g.betas[g.betas.length - 1]] } },
+      color: { field: "loss", type: "quantitative", scale: { type: "log", scheme: "viridis" }, title: "loss" },
+    },
+  };
+}
