@@ -1,6 +1,6 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit } from "@flatfit/core";
+import { createFlatfit, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
 import { blobs, bnDropoutModel, checkFitContract, HostReadCounter, RecordingOptimizer, weightsOf, withSeededMathRandom } from "@flatfit/testing";
 import { Recorder, ThreePerturbed, ThrowsMidway } from "./probes";
 
@@ -69,6 +69,28 @@ test("an error thrown inside a perturbed evaluation reaches the caller; weights 
   t.throws(() => ff.step(() => tf.sum(tf.square(w)), [w], sgd), { message: /boom/ });
   t.deepEqual(Array.from(w.dataSync()), w0);
   t.is(tf.memory().numTensors, count);
+});
+
+test("a plugin that evaluates inside a tf.tidy of its own still leaves fit the clean loss", async (t) => {
+  class TidyInside {
+    static id = "tidy-inside";
+    apply(hooks: FlatfitHooks): void {
+      hooks.gradient.tap("tidy-inside", (oracle: GradientOracle, ctx: StepContext) => () =>
+        tf.tidy(() => {
+          const offsets: tf.NamedTensorMap = {};
+          for (const v of ctx.variables) offsets[v.name] = tf.onesLike(v);
+          return ctx.evaluateAt(offsets, oracle);
+        }),
+      );
+    }
+  }
+  const ff = await createFlatfit({ seed: 1, plugins: [{ use: TidyInside }] }, quiet);
+  const w = tf.variable(tf.tensor1d([1, 2]), true, "tidy_w");
+  const loss = ff.step(() => tf.sum(tf.square(w)), [w], tf.train.sgd(0));
+  t.false(loss.isDisposed);
+  t.is(loss.dataSync()[0], 5, "the loss at the unperturbed weights");
+  loss.dispose();
+  await checkFitContract(t, [{ use: TidyInside }]);
 });
 
 test("no device→host reads inside a step with a perturbing plugin (custom loop)", async (t) => {

@@ -15,7 +15,11 @@ import type { RandomSource } from "./random";
 
 export interface FlatfitPlugin {
   apply(hooks: FlatfitHooks): void;
-  /** State saved with the optimizer's weights (`model.save(…, {includeOptimizer: true})`). */
+  /**
+   * State saved with the optimizer's weights (`model.save(…, {includeOptimizer: true})`). The
+   * tensors are borrowed: flatfit clones what it saves, so return the plugin's own tensors
+   * (not fresh copies, which would leak). Key per-variable state by position (`SlotVariables`).
+   */
   getState?(): tf.NamedTensorMap;
   /** Restores what `getState` returned. Tensors passed in belong to the caller: clone to keep. */
   setState?(state: tf.NamedTensorMap): void;

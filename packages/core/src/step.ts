@@ -76,6 +76,7 @@ export class StepEngine {
       );
     } catch (err) {
       tf.dispose(ctx.cleanKept);
+      ctx.cleanLoss?.dispose();
       throw err;
     }
     return { value: out.value, grads: out.grads, ctx };
@@ -161,7 +162,8 @@ export class StepRun implements StepContext {
     };
     if (first) {
       const result = recordRandom(this.randomTape, () => collectKept(this.cleanKept, run));
-      this.cleanLoss = result.loss;
+      // kept: a plugin may have made this call inside a tf.tidy of its own
+      this.cleanLoss = tf.keep(result.loss);
       return withGrads ? result : undefined;
     }
     return replayRandom(this.randomTape, () => preserveOtherVariables(this.trainable, () => disposeKept(run)));
