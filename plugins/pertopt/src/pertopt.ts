@@ -1,0 +1,238 @@
+/**
+ * PertOPT — the perturbed optimizer of "Identifying Generalization Properties in Neural Networks"
+ * (Wang, Keskar, Xiong, Socher; Algorithm 1). Each step evaluates the gradient at W + u with
+ * u_i ~ U(−σ_i, σ_i), per-parameter levels σ_i set from a running second-moment estimate h of the
+ * gradients, the variation ρ of h between steps, and the scale of the weights:
+ *
+ *   ρ_i = |h_t[i] − h_{t−1}[i]| / ‖W_t − W_{t−1}‖                  (global norm; 0 when W did not move)
+ *   κ_i = gamma / log(1 + epoch) · |W_{t−1}[i]| + epsilon           (epoch counted from 1)
+ *   σ_i = min( 1 / (log(1 + epoch) · √(eta·(h_t[i] + ρ_i·κ_i))), κ_i ) · [ |g_t[i]| < beta2 ]
+ *   g_{t+1} = ∇L(W_t + u)   (the gradient handed on)
+ *   h_{t+1} = beta1 · h_t + (1 − beta1) · g_{t+1}²
+ *
+ * g_t in the mask is the gradient the previous step handed on (Algorithm 1, lines 9 and 13), so a
+ * step costs one gradient evaluation, plus the clean forward pass the engine runs for the loss
+ * `model.fit` reports. The first step (t = 0) is unperturbed (σ starts at 0).
+ *
+ * State (h_t, h_{t−1}, W_{t−1}, g_t and the step count t) is saved with the optimizer, positionally
+ * in the order of the step's trainable variables (a reloaded model has new variable names).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { inject, injectable } from "tsyringe";
+import {
+  Logger,
+  PLUGIN_OPTIONS,
+  z,
+  type FlatfitHooks,
+  type FlatfitPlugin,
+  type GradientOracle,
+  type GradientResult,
+  type StepContext,
+} from "@flatfit/core";
+
+const optionsSchema = z.strictObject({
+  /** η: scales the curvature bound on σ. The paper's CIFAR runs (Adam, lr 1e-4) use 0.01; Tiny ImageNet (SGD, lr 1e-2) 100. */
+  eta: z.number().gt(0).default(0.01),
+  /** γ: perturbation relative to |W| (the κ cap). Algorithm 1 states 0.1; the paper's runs use 10 (CIFAR) and 1 (Tiny ImageNet). */
+  gamma: z.number().min(0).default(0.1),
+  /** β1: decay of the second-moment estimate h. */
+  beta1: z.number().min(0).lt(1).default(0.999),
+  /** β2: only parameters whose last gradient satisfies |g| < β2 are perturbed. */
+  beta2: z.number().gt(0).default(0.1),
+  /** ε: floor of κ. */
+  epsilon: z.number().gt(0).default(1e-5),
+});
+
+export type PertoptOptions = z.output<typeof optionsSchema>;
+
+interface PertoptState {
+  /** Completed steps. */
+  t: number;
+  /** h_t, h_{t−1}, W_{t−1}, g_t: one tensor per trainable variable, in the step's order. */
+  h: tf.Tensor[];
+  hPrev: tf.Tensor[];
+  wPrev: tf.Tensor[];
+  g: tf.Tensor[];
+}
+
+const keepClone = (x: tf.Tensor): tf.Tensor => tf.keep(tf.clone(x));
+const shapeOf = (ts: readonly { shape: number[] }[]): string => ts.map((x) => `[${x.shape.join(",")}]`).join(" ");
+
+@injectable()
+export class PertoptPlugin implements FlatfitPlugin {
+  static readonly id = "pertopt";
+  static readonly options = optionsSchema;
+
+  private state?: PertoptState;
+  /** The step count as a tensor, for getState (kept; replaced after every step). */
+  private tTensor?: tf.Tensor;
+  /** Per-step values, set in beforeStep and consumed in afterStep. */
+  private wNow?: tf.Tensor[];
+  private sigma?: tf.Tensor[];
+  private sigmaNames: string[] = [];
+  private perturb = false;
+  private out?: tf.Tensor[];
+
+  constructor(
+    @inject(PLUGIN_OPTIONS) readonly options: PertoptOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  apply(hooks: FlatfitHooks): void {
+    const o = this.options;
+    this.logger.debug(`pertopt: eta=${o.eta}, gamma=${o.gamma}, beta1=${o.beta1}, beta2=${o.beta2}, epsilon=${o.epsilon}`);
+    hooks.beforeStep.tap(PertoptPlugin.id, (ctx) => this.beforeStep(ctx));
+    hooks.gradient.tap(PertoptPlugin.id, (oracle: GradientOracle, ctx: StepContext) => () => this.evaluate(oracle, ctx));
+    hooks.afterStep.tap(PertoptPlugin.id, () => this.afterStep());
+  }
+
+  /** Steps this plugin has completed (t in Algorithm 1). */
+  get steps(): number {
+    return this.state?.t ?? 0;
+  }
+
+  /**
+   * The perturbation levels σ of the latest step, keyed by variable name (zeros for the first
+   * step). The tensors belong to the plugin and are replaced at the next step: read or clone them.
+   */
+  lastSigma(): tf.NamedTensorMap {
+    const out: tf.NamedTensorMap = {};
+    (this.sigma ?? []).forEach((s, j) => (out[this.sigmaNames[j]] = s));
+    return out;
+  }
+
+  getState(): tf.NamedTensorMap {
+    const s = this.state;
+    if (!s || !this.tTensor) return {};
+    const out: tf.NamedTensorMap = { t: this.tTensor };
+    s.h.forEach((_, j) => {
+      out[`h/${j}`] = s.h[j];
+      out[`hPrev/${j}`] = s.hPrev[j];
+      out[`wPrev/${j}`] = s.wPrev[j];
+      out[`g/${j}`] = s.g[j];
+    });
+    return out;
+  }
+
+  setState(map: tf.NamedTensorMap): void {
+    const t = map["t"];
+    if (t === undefined) throw new Error(`pertopt: saved state has no step count "t" (has: ${Object.keys(map).join(", ")})`);
+    const count = Object.keys(map).filter((k) => k.startsWith("h/")).length;
+    const part = (name: string, j: number): tf.Tensor => {
+      const x = map[`${name}/${j}`];
+      if (x === undefined) throw new Error(`pertopt: saved state lacks "${name}/${j}" (has: ${Object.keys(map).join(", ")})`);
+      return keepClone(x);
+    };
+    const next: PertoptState = { t: Math.round(t.dataSync()[0]), h: [], hPrev: [], wPrev: [], g: [] };
+    for (let j = 0; j < count; j++) {
+      next.h.push(part("h", j));
+      next.hPrev.push(part("hPrev", j));
+      next.wPrev.push(part("wPrev", j));
+      next.g.push(part("g", j));
+    }
+    this.disposeState();
+    this.state = next;
+    this.tTensor = tf.keep(tf.scalar(next.t, "int32"));
+  }
+
+  dispose(): void {
+    this.disposeState();
+    this.disposeStep();
+    tf.dispose(this.sigma ?? []);
+    this.sigma = undefined;
+  }
+
+  private beforeStep(ctx: StepContext): void {
+    this.disposeStep(); // a step that never reached afterStep (e.g. computeGradients only)
+    const vars = ctx.variables;
+    const s = this.state;
+    if (s && (s.h.length !== vars.length || s.h.some((h, j) => !tf.util.arraysEqual(h.shape, vars[j].shape)))) {
+      throw new Error(
+        `pertopt: its state holds ${s.h.length} tensors shaped ${shapeOf(s.h)}, but this step trains ${vars.length} variables shaped ${shapeOf(vars)}; ` +
+          `restore state only into the model (and variable order) it was saved from`,
+      );
+    }
+    this.wNow = vars.map(keepClone);
+    tf.dispose(this.sigma ?? []);
+    this.sigmaNames = vars.map((v) => v.name);
+    if (!s || s.t === 0) {
+      this.perturb = false;
+      this.sigma = vars.map((v) => tf.keep(tf.zerosLike(v)));
+      return;
+    }
+    this.perturb = true;
+    const { eta, gamma, beta2, epsilon } = this.options;
+    const logEpoch = Math.log(1 + (ctx.epoch + 1));
+    const wNow = this.wNow;
+    this.sigma = tf.tidy(() => {
+      const moved = tf.sqrt(tf.addN(wNow.map((w, j) => tf.sum(tf.square(tf.sub(w, s.wPrev[j]))))));
+      return wNow.map((_, j) => {
+        const kappa = tf.add(tf.mul(tf.abs(s.wPrev[j]), gamma / logEpoch), epsilon);
+        const rho = tf.divNoNan(tf.abs(tf.sub(s.h[j], s.hPrev[j])), moved);
+        const curvature = tf.mul(tf.add(s.h[j], tf.mul(rho, kappa)), eta);
+        const bound = tf.div(1, tf.mul(tf.sqrt(curvature), logEpoch)); // +∞ where the curvature is 0
+        const mask = tf.cast(tf.less(tf.abs(s.g[j]), beta2), "float32");
+        return tf.mul(tf.minimum(bound, kappa), mask);
+      });
+    }).map((x) => tf.keep(x));
+  }
+
+  private evaluate(oracle: GradientOracle, ctx: StepContext): GradientResult {
+    let result: GradientResult;
+    if (!this.perturb || !this.sigma) {
+      result = oracle();
+    } else {
+      const offsets: tf.NamedTensorMap = {};
+      this.sigma.forEach((sigma, j) => {
+        offsets[this.sigmaNames[j]] = tf.mul(sigma, ctx.random.uniform(sigma.shape, -1, 1));
+      });
+      result = ctx.evaluateAt(offsets, oracle);
+    }
+    // The first gradient of the step is g_{t+1}; a later plugin calling this oracle again (at
+    // points of its own) reuses the step's σ and leaves the state alone.
+    if (this.out === undefined) {
+      this.out = this.sigmaNames.map((name) => {
+        const g = result.grads[name];
+        if (g === undefined) throw new Error(`pertopt: the wrapped oracle returned no gradient for "${name}"`);
+        return keepClone(g);
+      });
+    }
+    return result;
+  }
+
+  private afterStep(): void {
+    const out = this.out;
+    const wNow = this.wNow;
+    if (!out || !wNow) return;
+    this.out = undefined;
+    this.wNow = undefined;
+    const { beta1 } = this.options;
+    const prev = this.state;
+    const h = tf.tidy(() => out.map((g, j) => (prev ? tf.add(tf.mul(prev.h[j], beta1), tf.mul(tf.square(g), 1 - beta1)) : tf.mul(tf.square(g), 1 - beta1))));
+    const next: PertoptState = {
+      t: (prev?.t ?? 0) + 1,
+      h: h.map((x) => tf.keep(x)),
+      hPrev: prev ? prev.h : out.map((g) => tf.keep(tf.zerosLike(g))), // h_0 = 0
+      wPrev: wNow,
+      g: out,
+    };
+    if (prev) tf.dispose([...prev.hPrev, ...prev.wPrev, ...prev.g]);
+    this.state = next;
+    tf.dispose(this.tTensor);
+    this.tTensor = tf.keep(tf.scalar(next.t, "int32"));
+  }
+
+  private disposeStep(): void {
+    tf.dispose([...(this.wNow ?? []), ...(this.out ?? [])]);
+    this.wNow = undefined;
+    this.out = undefined;
+  }
+
+  private disposeState(): void {
+    const s = this.state;
+    if (s) tf.dispose([...s.h, ...s.hPrev, ...s.wPrev, ...s.g]);
+    tf.dispose(this.tTensor);
+    this.state = undefined;
+    this.tTensor = undefined;
+  }
+}
