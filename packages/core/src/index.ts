@@ -24,6 +24,7 @@ export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
 export { selectBackend, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
 export { StepEngine, defaultVariables } from "./step";
+export { preserveOtherVariables } from "./closure-guard";
 export { SlotVariables } from "./slots";
 /** zod, re-exported so that plugins declare option schemas with the same copy core validates with. */
 export { z } from "zod";
