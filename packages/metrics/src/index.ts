@@ -1,1 +1,26 @@
-export {};
+/**
+ * @flatfit/metrics — curvature measurements for any loss closure or compiled tfjs model:
+ * Hessian trace (Hutchinson), dominant Hessian eigenvalue (power iteration), and loss-landscape
+ * slices along filter-normalized random directions. Every Hessian-vector product is a finite
+ * difference of first-order gradients (tfjs has no grad-of-grad). Weights come back bit-identical.
+ *
+ *   const { value, stdError } = await hessianTrace(lossFn, vars, { samples: 50, seed: 1 });
+ *   const top = await modelHessianMaxEigenvalue(model, xVal, yVal, { iterations: 50 });
+ */
+export { hessianTrace, traceOf, type TraceOptions, type TraceResult } from "./trace";
+export { hessianMaxEigenvalue, maxEigenvalueOf, type EigenOptions, type EigenResult } from "./eigenvalue";
+export {
+  lossLandscape,
+  landscapeOf,
+  filterNormalize,
+  filterNormalizedDirection,
+  type DirectionOptions,
+  type LandscapeOptions,
+  type LandscapeResult,
+} from "./landscape";
+export { hutchinsonProbe, hutchinsonSample, rademacherProbe, type ProbeOptions } from "./probes";
+export { objectiveHvp, type HvpChoice } from "./hvp";
+export { closureObjective, type Objective } from "./objective";
+export { modelLoss, modelObjective, modelVariables, type ModelDataOptions } from "./model";
+export { modelHessianTrace, modelHessianMaxEigenvalue, modelLossLandscape } from "./model-measures";
+export { meanAndStdError } from "./stats";

@@ -1,0 +1,50 @@
+/**
+ * Hutchinson's estimator: for a random probe v with E[v vᵀ] = I, E[vᵀHv] = tr(H). With Rademacher
+ * probes (entries ±1, each with probability ½) the variance of one sample is
+ * 2·Σ_{i≠j} H_ij², the smallest of all probe distributions with that property.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { dotNamed, preserveOtherVariables, RandomSource } from "@flatfit/core";
+
+import { objectiveHvp, type HvpChoice } from "./hvp";
+import { closureObjective, type Objective } from "./objective";
+
+/** A Rademacher probe shaped like `vars`, keyed by variable name, drawn from `random`. */
+export function rademacherProbe(vars: readonly tf.Variable[], random: RandomSource): tf.NamedTensorMap {
+  const v: tf.NamedTensorMap = {};
+  for (const w of vars) v[w.name] = random.signs(w.shape, 0.5);
+  return v;
+}
+
+/**
+ * vᵀHv at the objective's current weights, as a scalar tensor (no host read; two gradient
+ * evaluations with central differences). The variables are restored bit-exactly.
+ */
+export function hutchinsonSample(objective: Objective, probe: tf.NamedTensorMap, opts: HvpChoice = {}): tf.Scalar {
+  return preserveOtherVariables(new Set(objective.variables), () =>
+    tf.tidy(() => dotNamed(probe, objectiveHvp(objective, probe, opts))),
+  );
+}
+
+export interface ProbeOptions extends HvpChoice {
+  /** The probe v, keyed by variable name (default: a Rademacher probe drawn with `seed`). */
+  probe?: tf.NamedTensorMap;
+  /** Seed of the Rademacher probe when none is given. */
+  seed?: number;
+}
+
+/** One Hutchinson sample vᵀHv of the loss closure's Hessian over `vars` (an unbiased estimate of tr H). */
+export async function hutchinsonProbe(loss: () => tf.Scalar, vars: tf.Variable[], opts: ProbeOptions = {}): Promise<number> {
+  const objective = closureObjective(loss, vars);
+  const probe = opts.probe ?? rademacherProbe(vars, new RandomSource(opts.seed));
+  try {
+    const z = hutchinsonSample(objective, probe, opts);
+    try {
+      return (await z.data())[0];
+    } finally {
+      z.dispose();
+    }
+  } finally {
+    if (!opts.probe) tf.dispose(Object.values(probe));
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * One curvature measurement of a model on data: the Hessian of the mean compiled loss over the
+ * samples given (inference mode; gradients accumulated over batches), so every figure is of ONE
+ * Hessian — never an average of per-batch figures.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { maxEigenvalueOf, modelObjective, traceOf } from "@flatfit/metrics";
+import type { CurvatureOptions } from "./options";
+
+export interface CurvatureFigures {
+  trace?: number;
+  traceStdError?: number;
+  maxEigenvalue?: number;
+  /** Power iterations used. */
+  iterations?: number;
+}
+
+export async function measureCurvature(
+  model: tf.LayersModel,
+  x: tf.Tensor | tf.Tensor[],
+  y: tf.Tensor | tf.Tensor[],
+  opts: CurvatureOptions,
+  seeds: { trace: number; eigen: number },
+): Promise<CurvatureFigures> {
+  const objective = modelObjective(model, x, y, { batchSize: opts.batchSize, maxSamples: opts.maxSamples });
+  const out: CurvatureFigures = {};
+  if (opts.measures.includes("trace")) {
+    const r = await traceOf(objective, { samples: opts.samples, seed: seeds.trace, method: opts.hvp, relativeStep: opts.relativeStep });
+    out.trace = r.value;
+    out.traceStdError = r.stdError;
+  }
+  if (opts.measures.includes("maxEigenvalue")) {
+    const r = await maxEigenvalueOf(objective, { iterations: opts.iterations, tolerance: opts.tolerance, seed: seeds.eigen, method: opts.hvp, relativeStep: opts.relativeStep });
+    out.maxEigenvalue = r.value;
+    out.iterations = r.iterations;
+  }
+  return out;
+}
