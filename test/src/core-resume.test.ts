@@ -1,23 +1,11 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, type FlatfitConfig } from "@flatfit/core";
-import { blobs, mlp, weightsOf } from "@flatfit/testing";
+import { blobs, mlp, saveToMemory, weightsOf } from "@flatfit/testing";
 import { GradientEma } from "./probes";
 
 const quiet = { logSink: () => {} };
 const config: FlatfitConfig = { seed: 1, plugins: [{ use: GradientEma }] };
-
-async function saveToMemory(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-    { includeOptimizer: true },
-  );
-  return saved!;
-}
 
 test("save with includeOptimizer, load, attach, continue: identical to uninterrupted training", async (t) => {
   const { x, y } = blobs(64);

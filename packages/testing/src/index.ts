@@ -8,3 +8,4 @@ export { HostReadCounter } from "./host-reads";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf } from "./models";
 export { checkFitContract, type ContractOptions } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
+export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, type TrainOptions } from "./helpers";

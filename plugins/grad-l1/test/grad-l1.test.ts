@@ -1,7 +1,7 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, FlatfitConfigError } from "@flatfit/core";
-import { blobs, checkFitContract, LogisticProblem, matVec, mlp, RecordingOptimizer, relError, withSeededMathRandom } from "@flatfit/testing";
+import { createFlatfit } from "@flatfit/core";
+import { blobs, checkFitContract, LogisticProblem, matVec, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
 import GradL1, { GradL1Plugin } from "@flatfit/plugin-grad-l1";
 
 const add = (a: number[], b: number[]) => a.map((x, i) => x + b[i]);
@@ -103,31 +103,10 @@ test("keeps fit's contract (reported loss/acc, BatchNorm statistics, no host rea
 });
 
 test("trains a small MLP on blobs through model.fit far better than chance", async (t) => {
-  const { x, y } = blobs(96);
-  const model = mlp(2);
-  const ff = await createFlatfit({ seed: 2, logLevel: "warn", plugins: [{ use: "grad-l1", lambda: 0.02 }] });
-  model.compile({ optimizer: ff.wrap(tf.train.sgd(0.2)), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const h = await withSeededMathRandom(4, () => model.fit(x, y, { epochs: 8, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] }));
-  const acc = h.history.acc[h.history.acc.length - 1] as number;
-  const loss = h.history.loss as number[];
-  t.log(`accuracy after 8 epochs: ${acc.toFixed(3)} (chance 0.333); loss ${loss[0].toFixed(3)} → ${loss[loss.length - 1].toFixed(3)}`);
-  t.true(acc >= 0.8, `accuracy ${acc}`);
-  t.true(loss[loss.length - 1] < loss[0]);
-  ff.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
+  await checkTrainsBetterThanChance(t, [{ use: "grad-l1", lambda: 0.02 }]);
 });
 
-async function configError(plugin: Record<string, unknown>): Promise<string> {
-  const err = await Promise.resolve()
-    .then(() => createFlatfit({ logLevel: "warn", plugins: [{ use: "grad-l1", ...plugin }] }))
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError for ${JSON.stringify(plugin)}, got ${String(err)}`);
-  return err.message;
-}
+const configError = (options: Record<string, unknown>): Promise<string> => pluginConfigError("grad-l1", options);
 
 test("option errors name the plugin, the field and what is accepted", async (t) => {
   const order = await configError({ lambda: 0.1, from: 10, until: 5 });

@@ -1,7 +1,7 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, FlatfitConfigError, type PluginSpec } from "@flatfit/core";
-import { blobs, checkFitContract, matVec, mlp, QuadraticProblem, RecordingOptimizer, relError, withSeededMathRandom } from "@flatfit/testing";
+import { createFlatfit, type PluginSpec } from "@flatfit/core";
+import { blobs, checkFitContract, matVec, QuadraticProblem, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
 import Hero, { HeroPlugin, type HeroScaling } from "@flatfit/plugin-hero";
 
 type Vec = number[];
@@ -174,31 +174,10 @@ test("keeps fit's contract with the adaptive scaling and gamma = 0", async (t) =
 });
 
 test("trains a small MLP on blobs through model.fit far better than chance", async (t) => {
-  const { x, y } = blobs(96);
-  const model = mlp(2);
-  const ff = await createFlatfit({ seed: 2, logLevel: "warn", plugins: [{ use: "hero", h: 0.05, gamma: 0.1 }] });
-  model.compile({ optimizer: ff.wrap(tf.train.sgd(0.2)), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const hist = await withSeededMathRandom(4, () => model.fit(x, y, { epochs: 8, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] }));
-  const acc = hist.history.acc[hist.history.acc.length - 1] as number;
-  const loss = hist.history.loss as number[];
-  t.log(`accuracy after 8 epochs: ${acc.toFixed(3)} (chance 0.333); loss ${loss[0].toFixed(3)} → ${loss[loss.length - 1].toFixed(3)}`);
-  t.true(acc >= 0.8, `accuracy ${acc}`);
-  t.true(loss[loss.length - 1] < loss[0]);
-  ff.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
+  await checkTrainsBetterThanChance(t, [{ use: "hero", h: 0.05, gamma: 0.1 }]);
 });
 
-async function configError(plugin: Record<string, unknown>): Promise<string> {
-  const err = await Promise.resolve()
-    .then(() => createFlatfit({ logLevel: "warn", plugins: [{ use: "hero", ...plugin }] }))
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError for ${JSON.stringify(plugin)}, got ${String(err)}`);
-  return err.message;
-}
+const configError = (options: Record<string, unknown>): Promise<string> => pluginConfigError("hero", options);
 
 test("defaults are h = 0.5, gamma = 0.1, scaling elementwise", async (t) => {
   const ff = await createFlatfit({ logLevel: "warn", plugins: [{ use: "hero" }] });

@@ -1,8 +1,8 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, FlatfitConfigError, type FlatfitConfig, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
+import { createFlatfit, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
 import { NsoPlugin } from "@flatfit/plugin-nso";
-import { LogisticProblem, QuadraticProblem, RecordingOptimizer, blobs, checkFitContract, mlp, relError } from "@flatfit/testing";
+import { LogisticProblem, QuadraticProblem, RecordingOptimizer, checkFitContract, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
 
 const quiet = { logSink: () => {} };
 const DISTRIBUTIONS = ["gaussian", "laplace", "uniform"] as const;
@@ -184,28 +184,10 @@ test("keeps model.fit's contract (reported loss, BatchNorm statistics, no host r
 });
 
 test("trains a small classifier inside model.fit well above chance", async (t) => {
-  const { x, y } = blobs(96, 4, 3, 3, 2);
-  const ff = await createFlatfit({ seed: 2, logLevel: "warn", plugins: [{ use: "nso", sigma: 0.01 }] });
-  const model = mlp(1);
-  model.compile({ optimizer: ff.wrap(tf.train.adam(0.05)), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const h = await model.fit(x, y, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0, callbacks: [ff.callbacks()] });
-  const [loss, acc] = (model.evaluate(x, y) as tf.Scalar[]).map((s) => s.dataSync()[0]);
-  t.log(`loss ${(h.history.loss[0] as number).toFixed(3)} → ${loss.toFixed(3)}, accuracy ${acc.toFixed(3)} (chance 0.333)`);
-  t.true(acc >= 0.8);
-  t.true(loss < (h.history.loss[0] as number) / 2);
-  ff.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
+  await checkTrainsBetterThanChance(t, [{ use: "nso", sigma: 0.01 }]);
 });
 
-async function configError(plugin: Record<string, unknown>): Promise<string> {
-  const err = await createFlatfit({ plugins: [{ use: "nso", ...plugin }] } as FlatfitConfig, quiet).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError, got ${String(err)}`);
-  return err.message;
-}
+const configError = (options: Record<string, unknown>): Promise<string> => pluginConfigError("nso", options);
 
 test("bad options are rejected naming the plugin, the option and what is accepted", async (t) => {
   t.regex(await configError({ sigma: -0.01 }), /plugins\[0\] \(nso\) option "sigma": .*>0.*\(got -0\.01\)/);

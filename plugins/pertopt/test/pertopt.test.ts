@@ -1,8 +1,8 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, FlatfitConfigError, type FlatfitConfig, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
+import { createFlatfit, type FlatfitConfig, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
 import { PertoptPlugin } from "@flatfit/plugin-pertopt";
-import { LogisticProblem, QuadraticProblem, RecordingOptimizer, blobs, checkFitContract, mlp, relError, weightsOf } from "@flatfit/testing";
+import { LogisticProblem, QuadraticProblem, RecordingOptimizer, blobs, checkFitContract, mlp, relError, weightsOf, pluginConfigError, checkTrainsBetterThanChance, saveToMemory } from "@flatfit/testing";
 
 const quiet = { logSink: () => {} };
 const DEFAULTS = { eta: 0.01, gamma: 0.1, beta1: 0.999, beta2: 0.1, epsilon: 1e-5 };
@@ -221,16 +221,9 @@ test("composed with nso: pertopt moves to W + u, nso averages ∇L(W + u ± U) t
 
 /** Saves a model (with optimizer) into memory and loads it back. */
 async function roundTrip(model: tf.LayersModel): Promise<{ loaded: tf.LayersModel; optimizerWeightNames: string[] }> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-    { includeOptimizer: true },
-  );
-  const optimizerWeightNames = (saved!.weightSpecs ?? []).filter((s) => s.group === "optimizer").map((s) => s.name);
-  return { loaded: await tf.loadLayersModel(tf.io.fromMemory(saved!)), optimizerWeightNames };
+  const saved = await saveToMemory(model);
+  const optimizerWeightNames = (saved.weightSpecs ?? []).filter((s) => s.group === "optimizer").map((s) => s.name);
+  return { loaded: await tf.loadLayersModel(tf.io.fromMemory(saved)), optimizerWeightNames };
 }
 
 const stateArrays = (plugin: PertoptPlugin): Record<string, number[]> =>
@@ -302,29 +295,13 @@ test("keeps model.fit's contract (reported loss, BatchNorm statistics, no host r
 });
 
 test("trains a small classifier inside model.fit well above chance", async (t) => {
-  const { x, y } = blobs(96, 4, 3, 3, 2);
-  const ff = await createFlatfit({ seed: 2, logLevel: "warn", plugins: [{ use: "pertopt" }] });
-  const model = mlp(1);
-  model.compile({ optimizer: ff.wrap(tf.train.adam(0.05)), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const h = await model.fit(x, y, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0, callbacks: [ff.callbacks()] });
-  const [loss, acc] = (model.evaluate(x, y) as tf.Scalar[]).map((s) => s.dataSync()[0]);
-  t.log(`loss ${(h.history.loss[0] as number).toFixed(3)} → ${loss.toFixed(3)}, accuracy ${acc.toFixed(3)} (chance 0.333)`);
-  t.true(acc >= 0.8);
-  t.true(loss < (h.history.loss[0] as number) / 2);
-  t.true(Object.values(ff.plugin<PertoptPlugin>(0).lastSigma()).some((s) => s.max().dataSync()[0] > 0), "the last steps were perturbed");
-  ff.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
+  await checkTrainsBetterThanChance(t, [{ use: "pertopt" }], {
+    inspect: (ff) =>
+      t.true(Object.values(ff.plugin<PertoptPlugin>(0).lastSigma()).some((s) => s.max().dataSync()[0] > 0), "the last steps were perturbed"),
+  });
 });
 
-async function configError(plugin: Record<string, unknown>): Promise<string> {
-  const err = await createFlatfit({ plugins: [{ use: "pertopt", ...plugin }] } as FlatfitConfig, quiet).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError, got ${String(err)}`);
-  return err.message;
-}
+const configError = (options: Record<string, unknown>): Promise<string> => pluginConfigError("pertopt", options);
 
 test("bad options are rejected naming the plugin, the option and what is accepted", async (t) => {
   t.regex(await configError({ eta: 0 }), /plugins\[0\] \(pertopt\) option "eta": .*>0.*\(got 0\)/);
