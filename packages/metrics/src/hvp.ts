@@ -14,11 +14,15 @@ export interface HvpChoice {
   relativeStep?: number;
 }
 
-/** H·v at the objective's current weights; `v` is keyed by variable name. */
-export function objectiveHvp(objective: Objective, v: tf.NamedTensorMap, opts: HvpChoice = {}): tf.NamedTensorMap {
+/**
+ * H·v at the objective's current weights; `v` is keyed by variable name. With "forward",
+ * `grads` (∇L at the current weights) saves one gradient evaluation when given.
+ */
+export function objectiveHvp(objective: Objective, v: tf.NamedTensorMap, opts: HvpChoice & { grads?: tf.NamedTensorMap } = {}): tf.NamedTensorMap {
   const at = new VariablePerturber(objective.variables);
   return hessianVectorProduct(at, objective.oracle, v, {
     method: opts.method ?? "central",
     relativeStep: opts.relativeStep ?? 1e-3,
+    grads: opts.grads,
   });
 }

@@ -17,10 +17,11 @@ export function rademacherProbe(vars: readonly tf.Variable[], random: RandomSour
 }
 
 /**
- * vᵀHv at the objective's current weights, as a scalar tensor (no host read; two gradient
- * evaluations with central differences). The variables are restored bit-exactly.
+ * vᵀHv at the objective's current weights, as a scalar tensor (no host read). Two gradient
+ * evaluations with central differences; one with forward differences given `grads` (∇L at the
+ * current weights, shared by all probes of a measurement). The variables are restored bit-exactly.
  */
-export function hutchinsonSample(objective: Objective, probe: tf.NamedTensorMap, opts: HvpChoice = {}): tf.Scalar {
+export function hutchinsonSample(objective: Objective, probe: tf.NamedTensorMap, opts: HvpChoice & { grads?: tf.NamedTensorMap } = {}): tf.Scalar {
   return preserveOtherVariables(new Set(objective.variables), () =>
     tf.tidy(() => dotNamed(probe, objectiveHvp(objective, probe, opts))),
   );
