@@ -8,9 +8,11 @@ import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend, Logger } from "@flatfit/core";
 import { coreCase } from "./cases/core";
+import { pluginsCase } from "./cases/plugins";
+import { evaluationCase } from "./cases/evaluation";
 
 type Case = (repeats: number) => Promise<string>;
-const CASES: Record<string, Case> = { core: coreCase };
+const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
