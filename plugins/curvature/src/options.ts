@@ -20,8 +20,8 @@ export const curvatureOptions = z.strictObject({
   batchSize: z.number().int().min(1).default(256),
   /** Measure on the first `maxSamples` validation samples (default 1024). */
   maxSamples: z.number().int().min(1).default(1024),
-  /** Finite-difference scheme of the Hessian-vector products. */
-  hvp: z.enum(["central", "forward"]).default("central"),
+  /** Finite-difference scheme of the Hessian-vector products (default: forward for the trace, central for λmax). */
+  hvp: z.enum(["central", "forward"]).optional(),
   /** Finite-difference step relative to the weight norm: ε = relativeStep·max(‖W‖, 1)/‖v‖. */
   relativeStep: z.number().gt(0).max(0.1).default(1e-3),
   /** Fix the probes: the same random vectors at every measurement (default: fresh ones, from the instance seed). */
