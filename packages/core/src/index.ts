@@ -19,7 +19,8 @@ export { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX } from "./optimizer"
 export { FlatfitCallback, type CallbackOptions } from "./callbacks";
 export { evaluateModel, variantLogKey } from "./evaluate";
 export { coreConfigSchema, configJsonSchema, type FlatfitConfig, type PluginSpec } from "./config";
-export { FlatfitConfigError, type ConfigIssue } from "./errors";
+export { FlatfitConfigError, formatPath, type ConfigIssue } from "./errors";
+export { readConfigFile, type SourcedConfig } from "./config-file";
 export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
 export { selectBackend, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
