@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * flatfit — train, compare and sweep tfjs training methods from config files.
+ *   flatfit train   --config run.yaml     [--out runs/NAME] [--quiet]
+ *   flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]
+ *   flatfit sweep   --config grid.yaml    [--out DIR] [--workers N] [--quiet]
+ *   flatfit schema  train|compare|sweep
+ * Exit codes: 0 done, 1 failed, 2 bad config or arguments, 130 interrupted.
+ */
+import "reflect-metadata";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { FlatfitConfigError } from "@flatfit/core";
+import { compareCommand } from "./commands/compare";
+import { sweepCommand } from "./commands/sweep";
+import { trainCommand } from "./commands/train";
+import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
+
+const { version } = require("../../package.json") as { version: string };
+
+// `flatfit … | head`: a closed pipe ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  });
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected an integer ≥ 1");
+  return n;
+}
+
+/** Runs a command and turns its result or error into an exit code. */
+function action<T>(run: (opts: T) => Promise<number>): (opts: T) => Promise<void> {
+  return async (opts) => {
+    try {
+      process.exitCode = await run(opts);
+    } catch (err) {
+      if (err instanceof FlatfitConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = 2;
+      } else {
+        const e = err as Error;
+        process.stderr.write(`flatfit: ${process.env.FLATFIT_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}
+
+const program = new Command("flatfit")
+  .description("Train tfjs models through flatfit plugins from config files: single runs, method comparisons with an HTML report, parallel sweeps")
+  .version(version)
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+const config = () => new Option("-c, --config <file>", "config file (.yaml, .yml or .json)").makeOptionMandatory();
+const quiet = () => new Option("-q, --quiet", "no progress bars: one line per epoch");
+const workers = () => new Option("-w, --workers <n>", "parallel trainings in worker threads").argParser(positiveInt);
+
+program
+  .command("train")
+  .description("train one model from a config; writes a run directory (history, evaluation, model)")
+  .addOption(config())
+  .option("-o, --out <dir>", "run directory (default: runs/<name>-<date>-<time>)")
+  .addOption(quiet())
+  .action(action(trainCommand));
+
+program
+  .command("compare")
+  .description("train every method with every seed; print the table and write report.html")
+  .addOption(config())
+  .option("-o, --out <dir>", "output folder (default: runs/<name>)")
+  .addOption(workers())
+  .addOption(quiet())
+  .action(action(compareCommand));
+
+program
+  .command("sweep")
+  .description("run a grid over config values in worker threads; resumable; ranks the trials")
+  .addOption(config())
+  .option("-o, --out <dir>", "output folder (default: runs/<name>)")
+  .addOption(workers().default(undefined, "one per core"))
+  .addOption(quiet())
+  .action(action(sweepCommand));
+
+program
+  .command("schema")
+  .description("print the JSON Schema of a config file")
+  .argument("[kind]", "train, compare or sweep", "train")
+  .action(async (kind: string) => {
+    if (!["train", "compare", "sweep"].includes(kind)) program.error(`schema: unknown kind "${kind}" (train, compare, sweep)`);
+    process.stdout.write(JSON.stringify(cliJsonSchema(kind as ConfigKind), null, 2) + "\n");
+  });
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`flatfit: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

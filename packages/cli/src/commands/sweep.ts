@@ -1,0 +1,104 @@
+/**
+ * `flatfit sweep --config grid.yaml [--workers N] [--out DIR] [--quiet]`: every point of the
+ * grid is a trial, run in worker threads (default: one per core). A finished trial writes
+ * DIR/trials/<id>.json (atomically); rerunning the same command skips those, so a sweep that
+ * was stopped or killed resumes. At the end the trials are ranked by the metric in a table
+ * and in DIR/results.json.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadSweepConfig } from "../config/load";
+import { runJobs } from "../parallel/pool";
+import { fmt, TerminalProgress } from "../progress";
+import { writeJsonAtomic } from "../run-dir";
+import type { Trial } from "../sweep/grid";
+import { defaultOrder, metricValue, rankBy } from "../sweep/rank";
+import { formatTable } from "../table";
+import type { TrainOutcome } from "../training/run";
+import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
+
+export interface SweepOptions {
+  config: string;
+  out?: string;
+  workers?: number;
+  quiet?: boolean;
+}
+
+interface TrialRecord {
+  id: string;
+  assignment: Record<string, unknown>;
+  outcome: TrainOutcome;
+}
+
+/** The finished trial's record, or undefined when it has not finished. */
+export function readTrial(trialsDir: string, id: string): TrialRecord | undefined {
+  const file = path.join(trialsDir, `${id}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    const rec = JSON.parse(readFileSync(file, "utf8")) as TrialRecord;
+    return rec && rec.outcome ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const short = (a: Record<string, unknown>) =>
+  Object.entries(a)
+    .map(([k, v]) => `${k.split(/[.[\]]/).filter(Boolean).pop()}=${JSON.stringify(v)}`)
+    .join(" ");
+
+export async function sweepCommand(opts: SweepOptions): Promise<number> {
+  const { config, dir, file } = await loadSweepConfig(opts.config);
+  const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
+  const trialsDir = path.join(out, "trials");
+  mkdirSync(trialsDir, { recursive: true });
+  const { trials, grid, metric } = config;
+  const order = config.order ?? defaultOrder(metric);
+  writeJsonAtomic(path.join(out, "sweep.json"), { config: path.resolve(file), grid, metric, order, trials: trials.map((t) => ({ id: t.id, assignment: t.assignment })) });
+
+  const pending = trials.filter((t) => !readTrial(trialsDir, t.id));
+  const workers = Math.max(1, Math.min(opts.workers ?? config.workers ?? os.availableParallelism(), pending.length || 1));
+  const terminal = new TerminalProgress(!opts.quiet);
+  terminal.log(`flatfit sweep ${file}: ${trials.length} trials over ${Object.keys(grid).join(", ")}`);
+  terminal.log(`${trials.length - pending.length} finished already (kept), ${pending.length} to run with ${workers} worker thread(s); ${backendLine()}`);
+  let failures = 0;
+  const label = (t: Trial) => `trial ${t.id} (${short(t.assignment)})`;
+  const release = onExit(() => terminal.stop(), { message: "interrupted: finished trials are kept; run the same command again to resume", print: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    await runJobs(
+      pending.map((t) => ({ id: t.id, job: { config: t.config, baseDir: dir, label: label(t) }, resultFile: path.join(trialsDir, `${t.id}.json`), resultMeta: { assignment: t.assignment } })),
+      {
+        workers,
+        progress: terminal.sink,
+        logSink: logSinkTo((l) => terminal.log(l), "warn"),
+        onDone: (spec, o) => terminal.log(`done: ${spec.job.label}: ${metric} ${fmt(metricValue(o, metric) ?? NaN)}`),
+        onError: (spec, err) => {
+          failures++;
+          terminal.log(`failed: ${spec.job.label}: ${err.message}`);
+        },
+      },
+    );
+  } finally {
+    terminal.stop();
+    release();
+  }
+
+  const records = trials.map((t) => ({ t, rec: readTrial(trialsDir, t.id) })).filter((r): r is { t: Trial; rec: TrialRecord } => r.rec !== undefined);
+  const ranked = rankBy(records, (r) => metricValue(r.rec.outcome, metric), order);
+  const keys = Object.keys(grid);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const rows = ranked.map((r) => [String(r.rank), r.trial.t.id, ...keys.map((k) => JSON.stringify(r.trial.t.assignment[k])), r.value === undefined ? "–" : fmt(r.value), fmt(mean(r.trial.rec.outcome.secondsPerEpoch))]);
+  terminal.log("");
+  terminal.log(`trials ranked by ${metric} (${order === "max" ? "highest" : "lowest"} first):`);
+  terminal.log(formatTable(["rank", "trial", ...keys, metric, "s / epoch"], rows));
+  writeJsonAtomic(path.join(out, "results.json"), {
+    metric,
+    order,
+    grid,
+    complete: records.length === trials.length,
+    trials: ranked.map((r) => ({ rank: r.rank, id: r.trial.t.id, assignment: r.trial.t.assignment, value: r.value ?? null, evaluation: r.trial.rec.outcome.evaluation ?? null, secondsPerEpoch: mean(r.trial.rec.outcome.secondsPerEpoch), file: `trials/${r.trial.t.id}.json` })),
+  });
+  terminal.log(`results: ${path.join(out, "results.json")}${failures ? ` (${failures} trial(s) failed; rerun the command to retry them)` : ""}`);
+  return failures ? 1 : 0;
+}

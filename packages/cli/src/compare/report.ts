@@ -1,0 +1,80 @@
+/** Outcomes of a comparison → the CompareReport that @flatfit/report renders (mean ± std over seeds). */
+import * as os from "node:os";
+import type { EvalRow } from "@flatfit/core";
+import { stat, type CompareReport, type EvalSummary, type MethodResult } from "@flatfit/report";
+import type { CompareConfig } from "../config/schema";
+import { describeModel } from "../model-source";
+import { describeOptimizer } from "../optimizer";
+import type { TrainOutcome } from "../training/run";
+import { jobId } from "./jobs";
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** One summary per variant (float32, 8bit, …), each number over the seeds. */
+export function summarizeEvaluations(perSeed: EvalRow[][]): EvalSummary[] {
+  const variants = perSeed[0]?.map((r) => r.variant) ?? [];
+  return variants.map((variant) => {
+    const rows = perSeed.map((rs) => rs.find((r) => r.variant === variant)).filter((r): r is EvalRow => r !== undefined);
+    const names = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
+    return {
+      variant,
+      ...(rows[0]?.bits !== undefined ? { bits: rows[0].bits } : {}),
+      loss: stat(rows.map((r) => r.loss)),
+      metrics: Object.fromEntries(names.map((n) => [n, stat(rows.map((r) => r.metrics[n]))])),
+    };
+  });
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model?.trim() ?? "unknown cpu";
+  return `${cpu} × ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version} (${os.platform()})`;
+}
+
+function setup(c: CompareConfig, first: TrainOutcome, workers: number): Record<string, string> {
+  const b = c.base;
+  const s: Record<string, string> = {
+    data: first.data.description + (b.data.labelNoise ? " (counts of the first seed; each seed draws its own noise)" : ""),
+    model: describeModel(b.model),
+    optimizer: describeOptimizer(b.optimizer),
+    training: `${b.epochs} epochs, batch size ${b.batchSize}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
+  };
+  if (b.plugins.length) s["plugins of every method"] = b.plugins.map((p) => p.use).join(", ");
+  if (b.evaluate.bits.length) s.quantization = `post-training, weights only, symmetric per-tensor, at ${b.evaluate.bits.join(", ")} bits (quantize-on-eval), on the test split`;
+  if (b.curvature) {
+    const c = b.curvature;
+    const every = c.perEpoch > 0 ? `; after each epoch with ${c.perEpoch} probes on the first ${c.maxSamples} validation examples` : "";
+    s["Hessian trace"] =
+      `at the end: Hutchinson, ${c.samples} Rademacher probes (seed ${c.seed}), first ${first.hessianTrace?.maxSamples ?? c.maxSamples} test examples (the same for every run)${every}; ` +
+      `vᵀHv from forward and backward differences of gradients (step ${c.relativeStep.toExponential()}·‖W‖), a probe whose two sides disagree (it crosses a ReLU kink) is redrawn; ± in the table is the std over seeds`;
+  }
+  if (b.landscape) s["loss landscape"] = `${b.landscape.steps}×${b.landscape.steps} grid over ±${b.landscape.range} along two filter-normalized random directions, first ${b.landscape.maxSamples} test examples, first seed`;
+  s["s / epoch"] = `wall time of an epoch's training and validation, mean over seeds; ${workers} training(s) in parallel`;
+  s.backend = first.backend;
+  return s;
+}
+
+export function buildCompareReport(c: CompareConfig, outcomes: Map<string, TrainOutcome>, workers: number): CompareReport {
+  const methods: MethodResult[] = c.methods.map((m, i) => {
+    const outs = c.seeds.map((s) => outcomes.get(jobId(c, i, s))).filter((o): o is TrainOutcome => o !== undefined);
+    const traces = outs.map((o) => o.hessianTrace?.value).filter((v): v is number => v !== undefined);
+    return {
+      name: m.name,
+      plugins: [...m.plugins, ...c.base.plugins],
+      seeds: c.seeds,
+      histories: outs.map((o) => o.history),
+      evaluation: summarizeEvaluations(outs.map((o) => o.evaluation ?? [])),
+      secondsPerEpoch: stat(outs.map((o) => mean(o.secondsPerEpoch))),
+      ...(traces.length === outs.length && traces.length > 0 ? { hessianTrace: stat(traces) } : {}),
+      ...(outs[0]?.landscape ? { landscape: outs[0].landscape } : {}),
+    };
+  });
+  const first = outcomes.get(jobId(c, 0, c.seeds[0]))!;
+  return {
+    title: c.title ?? `flatfit compare: ${c.name ?? "methods"}`,
+    setup: setup(c, first, workers),
+    methods,
+    createdAt: new Date().toISOString(),
+    machine: machine(),
+    metric: "acc",
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Saving and loading tfjs LayersModels as a folder — model.json plus binary weight files, the
+ * layout `model.save("file://dir")` writes with tfjs-node — without tfjs-node (which cannot be
+ * installed everywhere): the artifacts go through `tf.io.withSaveHandler` / `tf.io.fromMemory`.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+
+const WEIGHTS = "weights.bin";
+
+function toArrayBuffer(buf: Buffer): ArrayBuffer {
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+/** Writes `dir/model.json` and `dir/weights.bin` (the folder is created). */
+export async function saveModelDir(model: tf.LayersModel, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
+      writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+/** The model.json of a folder (or the file itself, when given a .json path). */
+function modelJsonPath(location: string): string {
+  if (existsSync(location) && statSync(location).isDirectory()) return path.join(location, "model.json");
+  return location;
+}
+
+/** Loads a LayersModel saved as model.json + weight files (any number of shards). */
+export async function loadModelDir(location: string): Promise<tf.LayersModel> {
+  const file = modelJsonPath(location);
+  if (!existsSync(file)) throw new Error(`no saved tfjs model at ${location}: expected a folder with model.json and its weight files`);
+  const json = JSON.parse(readFileSync(file, "utf8")) as tf.io.ModelJSON;
+  if (!json.modelTopology) throw new Error(`${file}: not a tfjs layers model (no modelTopology)`);
+  const dir = path.dirname(file);
+  const groups = json.weightsManifest ?? [];
+  const buffers = groups.flatMap((g) => g.paths.map((p) => toArrayBuffer(readFileSync(path.join(dir, p)))));
+  const handler = tf.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: groups.flatMap((g) => g.weights),
+    weightData: tf.io.concatenateArrayBuffers(buffers),
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    trainingConfig: json.trainingConfig,
+  });
+  return tf.loadLayersModel(handler);
+}

@@ -1,0 +1,109 @@
+import test from "ava";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import type { EvalRow } from "@flatfit/core";
+import { stat, pct, type CompareReport } from "@flatfit/report";
+import { runBin, tempDir, writeConfig } from "./helpers";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const dir = tempDir("flatfit-compare-");
+const out = path.join(dir, "out");
+let result: Awaited<ReturnType<typeof runBin>>;
+let report: CompareReport;
+
+test.before(async () => {
+  const config = writeConfig(
+    dir,
+    "compare.yaml",
+    `
+name: tiny
+title: "tiny comparison"
+model: { name: mlp, hidden: [16] }
+data: { name: mnist, trainLimit: 200, testLimit: 100, layout: flat }
+epochs: 2
+batchSize: 20
+seeds: [1, 2]
+workers: 2
+plugins:
+  - { use: quantize-on-eval, bits: [8, 6, 5, 4] }
+curvature: { samples: 3, maxSamples: 50, perEpoch: 2 }
+landscape: { steps: 5, maxSamples: 50 }
+methods:
+  - { name: SGD, plugins: [] }
+  - { name: HERO, plugins: [{ use: hero, gamma: 0.1 }] }
+`,
+  );
+  result = await runBin(["compare", "--config", config, "--out", out, "--quiet"]);
+  report = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
+});
+
+test("compare prints the summary table and the report's path, and writes results.json and a run per method and seed", (t) => {
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^method +float32 acc \(%\) +8bit acc \(%\) +6bit acc \(%\) +5bit acc \(%\) +4bit acc \(%\) +tr H +s \/ epoch$/m);
+  t.regex(result.stdout, /^SGD +\d+\.\d\d ± \d+\.\d\d /m);
+  t.regex(result.stdout, /^HERO +\d+\.\d\d ± \d+\.\d\d /m);
+  t.true(result.stdout.trimEnd().endsWith(`report: ${path.join(out, "report.html")}`));
+  for (const run of ["SGD-seed1", "SGD-seed2", "HERO-seed1", "HERO-seed2"]) t.true(existsSync(path.join(out, "runs", run, "model", "model.json")), run);
+  t.deepEqual(report.methods.map((m) => m.name), ["SGD", "HERO"]);
+  t.deepEqual(report.methods[1].plugins, [{ use: "hero", gamma: 0.1 }, { use: "quantize-on-eval", bits: [8, 6, 5, 4] }]);
+});
+
+test("the numbers are mean ± std over the seeds of each run's own evaluation", (t) => {
+  for (const m of report.methods) {
+    const runs = [1, 2].map((s) => JSON.parse(readFileSync(path.join(out, "runs", `${m.name}-seed${s}`, "evaluation.json"), "utf8")) as EvalRow[]);
+    t.deepEqual(m.evaluation.map((e) => e.variant), ["float32", "8bit", "6bit", "5bit", "4bit"]);
+    for (const e of m.evaluation) {
+      const values = runs.map((rows) => rows.find((r) => r.variant === e.variant)!.metrics.acc);
+      t.deepEqual(e.metrics.acc.values, values);
+      t.is(pct(e.metrics.acc), pct(stat(values)));
+    }
+    t.is(m.histories.length, 2);
+    for (const h of m.histories) {
+      t.is(h.length, 2);
+      t.true(h.every((e) => Number.isFinite(e.hessian_trace) && Number.isFinite(e["val_acc@4bit"])), "the trace and the base plugin's quantized accuracy are logged each epoch");
+    }
+    t.is(m.hessianTrace!.values.length, 2);
+    t.is(m.secondsPerEpoch.values.length, 2);
+    t.is(m.landscape!.values.length, 5);
+    t.true(m.landscape!.values.every((row) => row.length === 5 && row.every(Number.isFinite)));
+  }
+});
+
+test("report.html loads in headless Chromium without console errors, and every chart has rendered marks", async (t) => {
+  t.true(existsSync(CHROMIUM), `the report test needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(path.join(out, "report.html")).href);
+    t.deepEqual(errors, []);
+    t.deepEqual(requests.filter((u) => !u.startsWith("file:")), [], "the page loads nothing from the network");
+    const charts = await page.$$eval("figure.chart", (figs) =>
+      figs.map((f) => ({
+        name: f.getAttribute("data-chart"),
+        marks: f.querySelectorAll("svg .mark-line path, svg .mark-symbol path, svg .mark-rect path, svg .mark-rule line, svg .mark-rule path").length,
+        width: f.querySelector("svg")?.getBoundingClientRect().width ?? 0,
+      })),
+    );
+    t.deepEqual(charts.map((c) => c.name), ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-SGD", "landscape-HERO"]);
+    for (const c of charts) {
+      t.true(c.marks > 0, `${c.name} has no rendered marks`);
+      t.true(c.width > 100, `${c.name} is not laid out`);
+    }
+    const table = await page.$$eval("table", (ts) => ts[1].textContent ?? "");
+    t.regex(table, /HERO/);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,75 @@
+/** Running the built `flatfit` bin as a user does, and temporary folders with config files. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+/** dist/test/helpers.js → dist/src/bin.js */
+export const BIN = path.join(__dirname, "..", "src", "bin.js");
+
+export function tempDir(prefix = "flatfit-cli-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Writes `text` (leading newline removed) to dir/name and returns the path. */
+export function writeConfig(dir: string, name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text.replace(/^\n/, ""));
+  return file;
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** stdout so far */
+  readonly stdout: string;
+  /** Resolves once stdout matches. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<Finished>;
+}
+
+/** Starts `node dist/src/bin.js ...args` (stdout is a pipe: no progress bars). */
+export function startBin(args: string[], cwd = process.cwd()): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+  let stdout = "";
+  let stderr = "";
+  const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    for (const w of [...waiters]) if (w.re.test(stdout)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Finished>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    waitFor(re, timeoutMs = 60_000) {
+      if (re.test(stdout)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in stdout:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
+        waiters.push({ re, resolve: () => (clearTimeout(timer), resolve()) });
+        void done.then(() => reject(new Error(`the command ended before ${re} appeared:\n${stdout}\n${stderr}`)));
+      });
+    },
+    done,
+  };
+}
+
+export function runBin(args: string[], cwd?: string): Promise<Finished> {
+  return startBin(args, cwd).done;
+}
+
+/** The cpu backend, without tfjs's "install tfjs-node" banner. */
+export async function cpuBackend(): Promise<void> {
+  const tf = await import("@tensorflow/tfjs");
+  await tf.setBackend("cpu");
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+}
