@@ -4,7 +4,7 @@
  * libtensorflow at install time, which is not possible everywhere. The choice is logged once.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Logger } from "./logger";
+import { LOG_LEVELS, type Logger } from "./logger";
 
 export type BackendPreference = "auto" | "tensorflow" | "cpu" | "wasm" | "webgl";
 export const BACKENDS: readonly BackendPreference[] = ["auto", "tensorflow", "cpu", "wasm", "webgl"];
@@ -43,7 +43,8 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   // The cpu backend prints its own "install tfjs-node" banner on first use; the line below says it once.
   if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const line = `backend: ${name} (${source}${name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : ""})`;
-  if (announced !== line) {
+  // once per process — but only counted as said when this logger prints info lines
+  if (announced !== line && LOG_LEVELS.indexOf(logger.level) >= LOG_LEVELS.indexOf("info")) {
     announced = line;
     logger.info(line);
   }

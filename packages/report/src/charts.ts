@@ -80,7 +80,8 @@ export function traceCurve(r: CompareReport): Spec | undefined {
     mark: { type: "line", point: true },
     encoding: {
       x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
-      y: { field: "value", type: "quantitative", title: "tr H", scale: { type: "log" } },
+      // symlog: an estimate from few probes can be negative
+      y: { field: "value", type: "quantitative", title: "tr H", scale: { type: "symlog" } },
       color: { field: "method", type: "nominal" },
     },
   };
