@@ -1,13 +1,13 @@
 import test from "ava";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import type { EvalRow } from "@flatfit/core";
 import { stat, pct, type CompareReport } from "@flatfit/report";
 import { runBin, tempDir, writeConfig } from "./helpers";
+// the report package's own browser check (its compiled test helpers; report builds before cli)
+import { viewInChromium } from "@flatfit/report/dist/test/browser";
+import { CHROMIUM } from "@flatfit/report/dist/test/ensure-chromium";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const dir = tempDir("flatfit-compare-");
 const out = path.join(dir, "out");
 let result: Awaited<ReturnType<typeof runBin>>;
@@ -73,37 +73,13 @@ test("the numbers are mean ± std over the seeds of each run's own evaluation", 
 
 test("report.html loads in headless Chromium without console errors, and every chart has rendered marks", async (t) => {
   t.true(existsSync(CHROMIUM), `the report test needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    const requests: string[] = [];
-    page.on("request", (r) => requests.push(r.url()));
-    await page.goto(pathToFileURL(path.join(out, "report.html")).href);
-    t.deepEqual(errors, []);
-    t.deepEqual(requests.filter((u) => !u.startsWith("file:")), [], "the page loads nothing from the network");
-    const charts = await page.$$eval("figure.chart", (figs) =>
-      figs.map((f) => ({
-        name: f.getAttribute("data-chart"),
-        marks: f.querySelectorAll("svg .mark-line path, svg .mark-symbol path, svg .mark-rect path, svg .mark-rule line, svg .mark-rule path").length,
-        width: f.querySelector("svg")?.getBoundingClientRect().width ?? 0,
-      })),
-    );
-    t.deepEqual(charts.map((c) => c.name), ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-SGD", "landscape-HERO"]);
-    for (const c of charts) {
-      t.true(c.marks > 0, `${c.name} has no rendered marks`);
-      t.true(c.width > 100, `${c.name} is not laid out`);
-    }
-    const table = await page.$$eval("table", (ts) => ts[1].textContent ?? "");
-    t.regex(table, /HERO/);
-  } finally {
-    await browser.close();
+  const page = await viewInChromium(path.join(out, "report.html"));
+  t.deepEqual(page.errors, []);
+  t.deepEqual(page.requests.filter((u) => !u.startsWith("file:")), [], "the page loads nothing from the network");
+  t.deepEqual(page.charts.map((c) => c.name), ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-SGD", "landscape-HERO"]);
+  for (const c of page.charts) {
+    t.true(c.marks > 0, `${c.name} has no rendered marks`);
+    t.true(c.width > 100, `${c.name} is not laid out`);
   }
+  t.regex(page.tables[1], /HERO/);
 });

@@ -44,47 +44,34 @@ export function accuracyVsBits(r: CompareReport): Spec | undefined {
   };
 }
 
-export function trainingCurves(r: CompareReport): Spec[] {
-  const keys: Array<[string, string]> = [
-    ["loss", "training loss"],
-    [`val_${r.metric}`, "validation accuracy (%)"],
-  ];
-  return keys
-    .map(([key, title]) => {
-      const rows = r.methods.flatMap((m) => curve(m, key).map((p) => ({ method: m.name, epoch: p.epoch, value: key === "loss" ? p.value : 100 * p.value })));
-      if (rows.length === 0) return undefined;
-      return {
-        title: `${title[0].toUpperCase()}${title.slice(1)} per epoch`,
-        width: WIDTH,
-        height: HEIGHT,
-        data: { values: rows },
-        mark: { type: "line", point: true },
-        encoding: {
-          x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
-          y: { field: "value", type: "quantitative", title, scale: { zero: false } },
-          color: { field: "method", type: "nominal" },
-        },
-      } as Spec;
-    })
-    .filter((s): s is Spec => s !== undefined);
-}
-
-export function traceCurve(r: CompareReport): Spec | undefined {
-  const rows = r.methods.flatMap((m) => curve(m, "hessian_trace").map((p) => ({ method: m.name, epoch: p.epoch, value: p.value })));
+/** One line per method of a logged key over epochs (scaled by `scale`), or undefined when nothing was logged. */
+function perEpoch(r: CompareReport, key: string, title: string, yTitle: string, yScale: Record<string, unknown>, scale = 1): Spec | undefined {
+  const rows = r.methods.flatMap((m) => curve(m, key).map((p) => ({ method: m.name, epoch: p.epoch, value: scale * p.value })));
   if (rows.length === 0) return undefined;
   return {
-    title: "Hessian trace per epoch (Hutchinson, validation data)",
+    title,
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
     mark: { type: "line", point: true },
     encoding: {
       x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1 } },
-      // symlog: an estimate from few probes can be negative
-      y: { field: "value", type: "quantitative", title: "tr H", scale: { type: "symlog" } },
+      y: { field: "value", type: "quantitative", title: yTitle, scale: yScale },
       color: { field: "method", type: "nominal" },
     },
   };
+}
+
+export function trainingCurves(r: CompareReport): Spec[] {
+  return [
+    perEpoch(r, "loss", "Training loss per epoch", "training loss", { zero: false }),
+    perEpoch(r, `val_${r.metric}`, "Validation accuracy (%) per epoch", "validation accuracy (%)", { zero: false }, 100),
+  ].filter((s): s is Spec => s !== undefined);
+}
+
+export function traceCurve(r: CompareReport): Spec | undefined {
+  // symlog: an estimate from few probes can be negative
+  return perEpoch(r, "hessian_trace", "Hessian trace per epoch (Hutchinson, validation data)", "tr H", { type: "symlog" });
 }
 
 export function landscape(m: MethodResult): Spec | undefined {

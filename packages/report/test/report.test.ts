@@ -2,10 +2,8 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { renderReport, summaryRows } from "@flatfit/report";
-import { CHROMIUM } from "./ensure-chromium";
+import { viewInChromium } from "./browser";
 import { report } from "./fixture";
 
 const CHARTS = ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-plain", "landscape-hero"];
@@ -30,33 +28,12 @@ test("in headless Chromium the report loads without console errors and every cha
   const dir = mkdtempSync(path.join(tmpdir(), "flatfit-report-"));
   const file = path.join(dir, "report.html");
   writeFileSync(file, await renderReport(report));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    const response = await page.goto(pathToFileURL(file).href);
-    t.truthy(response === null || response.ok());
-    t.deepEqual(errors, []);
-    const marks = await page.$$eval("figure.chart", (figs) =>
-      figs.map((f) => ({
-        name: f.getAttribute("data-chart"),
-        marks: f.querySelectorAll("svg .mark-line path, svg .mark-symbol path, svg .mark-rect path, svg .mark-rule line, svg .mark-rule path").length,
-        width: f.querySelector("svg")?.getBoundingClientRect().width ?? 0,
-      })),
-    );
-    t.deepEqual(marks.map((m) => m.name), CHARTS);
-    for (const m of marks) {
-      t.true(m.marks > 0, `${m.name} has no rendered marks`);
-      t.true(m.width > 100, `${m.name} is not laid out (width ${m.width})`);
-    }
-  } finally {
-    await browser.close();
+  const page = await viewInChromium(file);
+  t.true(page.ok);
+  t.deepEqual(page.errors, []);
+  t.deepEqual(page.charts.map((m) => m.name), CHARTS);
+  for (const m of page.charts) {
+    t.true(m.marks > 0, `${m.name} has no rendered marks`);
+    t.true(m.width > 100, `${m.name} is not laid out (width ${m.width})`);
   }
 });
