@@ -1,7 +1,9 @@
 /**
- * Backend choice: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, then the pure-JS
- * `cpu` backend of `@tensorflow/tfjs`. The native packages are optional peers: they download
- * libtensorflow at install time, which is not possible everywhere. The choice is logged once.
+ * Backend choice. "auto": `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, else the
+ * backend tfjs is already using (the one the user set with `tf.setBackend`, or tfjs's default:
+ * webgl in browsers, the pure-JS `cpu` in Node). The native packages are optional peers: they
+ * download libtensorflow at install time, which is not possible everywhere. Any other preference
+ * switches to that backend. The choice is logged once.
  */
 import * as tf from "@tensorflow/tfjs";
 import { LOG_LEVELS, type Logger } from "./logger";
@@ -33,8 +35,9 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   if (pref === "wasm" && !tryRequire("@tensorflow/tfjs-backend-wasm")) {
     throw new Error('backend "wasm" needs @tensorflow/tfjs-backend-wasm installed; use backend "auto" or "cpu"');
   }
-  const want = pref === "auto" ? (source === "@tensorflow/tfjs" ? "cpu" : "tensorflow") : pref;
-  if (tf.getBackend() !== want) {
+  await tf.ready();
+  const want = pref === "auto" ? (source === "@tensorflow/tfjs" ? undefined : "tensorflow") : pref;
+  if (want !== undefined && tf.getBackend() !== want) {
     const ok = await tf.setBackend(want);
     if (!ok) throw new Error(`backend "${want}" could not be initialised (accepted: ${BACKENDS.join(", ")})`);
   }
