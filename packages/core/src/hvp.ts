@@ -11,7 +11,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { injectable } from "tsyringe";
 import type { GradientOracle, Perturbable } from "./perturb";
-import { globalNorm, mapNamed, type NamedTensors } from "./tensors";
+import { linearCombination } from "./fused";
+import { combineNamed, globalNorm, mapNamed, type NamedTensors } from "./tensors";
 
 export type HvpMethod = "forward" | "central";
 export interface HvpOptions {
@@ -35,7 +36,9 @@ export function finiteDifferenceStep(at: Perturbable, v: NamedTensors, relativeS
 
 /**
  * H(W)·v for the loss behind `oracle`, at the weights `at` currently holds.
- * Every entry of the result is named like the entries of `v`.
+ * Every entry of the result is named like the entries of `v`. The evaluations it makes are its
+ * own and freed before it returns (an oracle's result belongs to its caller); `v` and `opts.grads`
+ * are left alone.
  */
 export function hessianVectorProduct(
   at: Perturbable,
@@ -46,16 +49,40 @@ export function hessianVectorProduct(
   const method = opts.method ?? "forward";
   const relativeStep = opts.relativeStep ?? 1e-3;
   const eps = finiteDifferenceStep(at, v, relativeStep);
-  const plusOffsets = mapNamed(v, (t) => tf.mul(t, eps));
-  const gPlus = at.evaluateAt(plusOffsets, oracle).grads;
-  if (method === "central") {
-    const minusOffsets = mapNamed(plusOffsets, (t) => tf.neg(t));
-    const gMinus = at.evaluateAt(minusOffsets, oracle).grads;
-    const twoEps = tf.mul(eps, 2);
-    return mapNamed(v, (_t, n) => tf.div(tf.sub(gradOf(gPlus, n), gradOf(gMinus, n)), twoEps));
+  const made: tf.Tensor[] = [eps]; // intermediates, freed before returning
+  const evaluate = (offsets: NamedTensors): NamedTensors => {
+    made.push(...Object.values(offsets));
+    const r = at.evaluateAt(offsets, oracle);
+    made.push(r.loss, ...Object.values(r.grads));
+    return r.grads;
+  };
+  try {
+    let lo: NamedTensors;
+    let c: tf.Scalar;
+    const hi = evaluate(combineNamed([[v, eps]]));
+    if (method === "central") {
+      lo = evaluate(combineNamed([[v, tf.neg(eps)]]));
+      c = tf.div(0.5, eps); // (g₊ − g₋) / 2ε
+    } else if (opts.grads) {
+      lo = opts.grads;
+      c = tf.div(1, eps); // (g₊ − g₀) / ε
+    } else {
+      const r = oracle();
+      made.push(r.loss, ...Object.values(r.grads));
+      lo = r.grads;
+      c = tf.div(1, eps);
+    }
+    const minusC = tf.neg(c);
+    made.push(c, minusC);
+    return mapNamed(v, (_t, n) =>
+      linearCombination([
+        [gradOf(hi, n), c],
+        [gradOf(lo, n), minusC],
+      ]),
+    );
+  } finally {
+    tf.dispose(made);
   }
-  const g0 = opts.grads ?? oracle().grads;
-  return mapNamed(v, (_t, n) => tf.div(tf.sub(gradOf(gPlus, n), gradOf(g0, n)), eps));
 }
 
 function gradOf(grads: NamedTensors, name: string): tf.Tensor {

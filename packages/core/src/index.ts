@@ -24,6 +24,7 @@ export { readConfigFile, type SourcedConfig } from "./config-file";
 export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
 export { selectBackend, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
+export { defineFusedKernel, linearCombination, sumOfSquares, dot, type FusedKernel, type FusedKernelSpec, type Coefficient, type Values } from "./fused";
 export { StepEngine, defaultVariables } from "./step";
 export { preserveOtherVariables } from "./closure-guard";
 export { SlotVariables } from "./slots";

@@ -6,6 +6,7 @@
  * `finally`, so an evaluation that throws leaves the weights as they were.
  */
 import * as tf from "@tensorflow/tfjs";
+import { linearCombination } from "./fused";
 import type { NamedTensors } from "./tensors";
 
 export type GradientResult = { loss: tf.Scalar; grads: tf.NamedTensorMap };
@@ -35,7 +36,10 @@ export function withOffsets<T>(variables: readonly tf.Variable[], offsets: Named
       }
       const before = tf.clone(v); // shares v's buffer: no copy
       saved.push([v, before]);
-      const moved = tf.add(v, offsets[name]);
+      const moved = linearCombination([
+        [v, 1],
+        [offsets[name], 1],
+      ]); // one fused pass; exactly float32's v + offset
       v.assign(moved as tf.Tensor);
       moved.dispose();
     }

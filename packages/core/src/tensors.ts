@@ -3,6 +3,7 @@
  * Everything stays on the device: no function here reads a value back to the host.
  */
 import * as tf from "@tensorflow/tfjs";
+import { dot, linearCombination, sumOfSquares, type Coefficient } from "./fused";
 
 export type NamedTensors = tf.NamedTensorMap;
 
@@ -19,41 +20,65 @@ function need(map: NamedTensors, name: string, what: string): tf.Tensor {
   return t;
 }
 
+/**
+ * Σ_k c_k · a_k, entry by entry, one fused pass per entry: keyed like the first map, whose every
+ * name the others must have. Each c_k is a number or a scalar tensor.
+ */
+export function combineNamed(terms: ReadonlyArray<readonly [NamedTensors, Coefficient]>): NamedTensors {
+  if (terms.length === 0) throw new Error("combineNamed: expected at least one [map, coefficient] term");
+  return mapNamed(terms[0][0], (_t, n) => linearCombination(terms.map(([m, c]) => [need(m, n, "combineNamed"), c] as const)));
+}
+
 /** a + b, entry by entry. */
 export function addNamed(a: NamedTensors, b: NamedTensors): NamedTensors {
-  return mapNamed(a, (t, n) => tf.add(t, need(b, n, "addNamed")));
+  return combineNamed([
+    [a, 1],
+    [b, 1],
+  ]);
 }
 
 /** a − b, entry by entry. */
 export function subNamed(a: NamedTensors, b: NamedTensors): NamedTensors {
-  return mapNamed(a, (t, n) => tf.sub(t, need(b, n, "subNamed")));
+  return combineNamed([
+    [a, 1],
+    [b, -1],
+  ]);
 }
 
 /** s · a, where s is a number or a scalar tensor. */
-export function scaleNamed(a: NamedTensors, s: number | tf.Scalar): NamedTensors {
-  return mapNamed(a, (t) => tf.mul(t, s));
+export function scaleNamed(a: NamedTensors, s: Coefficient): NamedTensors {
+  return combineNamed([[a, s]]);
 }
 
 /** a + s · b (an axpy), entry by entry. */
-export function axpyNamed(a: NamedTensors, s: number | tf.Scalar, b: NamedTensors): NamedTensors {
-  return mapNamed(a, (t, n) => tf.add(t, tf.mul(need(b, n, "axpyNamed"), s)));
+export function axpyNamed(a: NamedTensors, s: Coefficient, b: NamedTensors): NamedTensors {
+  return combineNamed([
+    [a, 1],
+    [b, s],
+  ]);
 }
 
 /** Σ over entries of Σ t², as a scalar tensor. */
 export function sumSquaresNamed(a: NamedTensors): tf.Scalar {
-  const parts = Object.values(a).map((t) => tf.sum(tf.square(t)));
-  return parts.length === 0 ? tf.scalar(0) : (tf.addN(parts) as tf.Scalar);
+  return sumScalars(Object.values(a).map(sumOfSquares));
 }
 
 /** Global ℓ2 norm over all entries, as a scalar tensor. */
 export function globalNorm(a: NamedTensors): tf.Scalar {
-  return tf.sqrt(sumSquaresNamed(a));
+  return tf.tidy(() => tf.sqrt(sumSquaresNamed(a)));
 }
 
 /** Σ over entries of ⟨a, b⟩, as a scalar tensor. */
 export function dotNamed(a: NamedTensors, b: NamedTensors): tf.Scalar {
-  const parts = Object.keys(a).map((n) => tf.sum(tf.mul(a[n], need(b, n, "dotNamed"))));
-  return parts.length === 0 ? tf.scalar(0) : (tf.addN(parts) as tf.Scalar);
+  return sumScalars(Object.keys(a).map((n) => dot(a[n], need(b, n, "dotNamed"))));
+}
+
+function sumScalars(parts: tf.Scalar[]): tf.Scalar {
+  if (parts.length === 0) return tf.scalar(0);
+  if (parts.length === 1) return parts[0];
+  const total = tf.addN(parts) as tf.Scalar;
+  tf.dispose(parts);
+  return total;
 }
 
 /** The current values of variables as a map (no copies: the tensors are the variables). */
