@@ -29,3 +29,43 @@ test("noise has the requested standard deviation; signs(p) has the requested pro
   t.is(s.filter((v) => v !== 0 && v !== 1 && v !== -1).length, 0);
   tf.disposeVariables();
 });
+
+const moments = (x: number[]) => {
+  const n = x.length;
+  const mean = x.reduce((s, v) => s + v, 0) / n;
+  const m2 = x.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
+  const m4 = x.reduce((s, v) => s + (v - mean) ** 4, 0) / n;
+  const meanAbs = x.reduce((s, v) => s + Math.abs(v), 0) / n;
+  return { mean, std: Math.sqrt(m2), kurtosis: m4 / (m2 * m2), meanAbs, min: x.reduce((a, v) => Math.min(a, v), Infinity), max: x.reduce((a, v) => Math.max(a, v), -Infinity) };
+};
+
+test("each distribution has its shape: uniform bounds, Gaussian and Laplace kurtosis and mean |x|", (t) => {
+  const r = new RandomSource(11);
+  const n = 200_000;
+  const u = moments(Array.from(r.uniform([n], -2, 3).dataSync()));
+  t.true(u.min >= -2 && u.max < 3, `uniform range [${u.min}, ${u.max}]`);
+  t.true(Math.abs(u.mean - 0.5) < 0.01 && Math.abs(u.std - 5 / Math.sqrt(12)) < 0.01, `uniform mean ${u.mean}, std ${u.std}`);
+  // Gaussian: kurtosis 3, E|x| = σ√(2/π). Laplace: kurtosis 6, E|x| = b = σ/√2.
+  const g = moments(Array.from(r.normal([n], 2).dataSync()));
+  t.true(Math.abs(g.kurtosis - 3) < 0.1 && Math.abs(g.meanAbs - 2 * Math.sqrt(2 / Math.PI)) < 0.01, `normal kurtosis ${g.kurtosis}, E|x| ${g.meanAbs}`);
+  const l = moments(Array.from(r.laplace([n], 2).dataSync()));
+  t.true(Math.abs(l.kurtosis - 6) < 0.4 && Math.abs(l.meanAbs - Math.SQRT2) < 0.01, `laplace kurtosis ${l.kurtosis}, E|x| ${l.meanAbs}`);
+  t.true(Number.isFinite(l.min) && Number.isFinite(l.max));
+});
+
+test("draws do not depend on the backend, and successive draws differ", async (t) => {
+  const draw = () => {
+    const r = new RandomSource(3);
+    return [r.normal([5]), r.uniform([5]), r.signs([5], 0.3), r.laplace([5])].map((x) => Array.from(x.dataSync()));
+  };
+  const onCpu = draw();
+  const Cpu = tf.findBackend("cpu")!.constructor as new () => tf.KernelBackend;
+  tf.registerBackend("cpu-random-check", () => new Cpu());
+  for (const k of tf.getKernelsForBackend("cpu")) tf.registerKernel({ ...k, backendName: "cpu-random-check" });
+  await tf.setBackend("cpu-random-check");
+  const onOther = draw();
+  await tf.setBackend("cpu");
+  t.deepEqual(onOther, onCpu);
+  const r = new RandomSource(3);
+  t.notDeepEqual(Array.from(r.normal([5]).dataSync()), Array.from(r.normal([5]).dataSync()));
+});
