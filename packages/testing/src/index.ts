@@ -9,3 +9,4 @@ export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf } from "./models"
 export { checkFitContract, type ContractOptions } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
 export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, type TrainOptions } from "./helpers";
+export { UNFUSED_BACKEND, registerUnfusedCpu, onBackend, kernelsRun } from "./backends";
