@@ -12,16 +12,17 @@ import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import {
   axpyNamed,
-  globalNorm,
+  linearCombination,
   PLUGIN_OPTIONS,
-  scaleNamed,
   subNamed,
+  sumOfSquares,
   z,
   type FlatfitHooks,
   type FlatfitPlugin,
   type GradientOracle,
   type StepContext,
 } from "@flatfit/core";
+import { squaredWeightsTimesGradient, weightedGradientSquares } from "./kernels";
 
 const ID = "hero";
 /** Norms below this count as zero (the direction of a zero gradient is zero). */
@@ -41,31 +42,33 @@ export const heroOptions = z.strictObject({
 
 export type HeroOptions = z.output<typeof heroOptions>;
 
-/** a / max(n, TINY): a zero norm gives a zero direction instead of NaN. */
-function safeDiv(a: tf.Tensor, n: tf.Scalar): tf.Tensor {
-  return tf.div(a, tf.maximum(n, TINY));
-}
+/** 1 / max(n, TINY): a zero norm gives a zero direction instead of NaN. */
+const inverse = (n: tf.Scalar): tf.Scalar => tf.div(1, tf.maximum(n, TINY));
 
 /**
- * The perturbation direction z (before the step h), keyed like `grads`.
+ * The perturbation direction z, times `scale` (HERO uses scale = h), keyed like `grads`.
  *   elementwise: z_i = (W_i ⊙ W_i / ‖W_i‖) ⊙ g_i / ‖g_i‖
  *   layer:       z_i = ‖W_i‖ · g_i / ‖g_i‖
  *   adaptive:    z   = W ⊙ W ⊙ g / ‖ |W| ⊙ g ‖   (one norm over all variables)
+ * Norms are scalar tensors and each z_i is one fused pass: nothing is read back to the host.
  */
-export function heroDirection(variables: readonly tf.Variable[], grads: tf.NamedTensorMap, scaling: HeroScaling): tf.NamedTensorMap {
+export function heroDirection(variables: readonly tf.Variable[], grads: tf.NamedTensorMap, scaling: HeroScaling, scale = 1): tf.NamedTensorMap {
   const pairs = variables.filter((w) => grads[w.name] !== undefined).map((w) => [w, grads[w.name]] as const);
   const out: tf.NamedTensorMap = {};
+  if (pairs.length === 0) return out;
   if (scaling === "adaptive") {
-    const scaled: tf.NamedTensorMap = {};
-    for (const [w, g] of pairs) scaled[w.name] = tf.mul(tf.abs(w), g);
-    const norm = globalNorm(scaled);
-    for (const [w] of pairs) out[w.name] = safeDiv(tf.mul(tf.abs(w), scaled[w.name]), norm);
+    const c = tf.tidy(() => tf.mul(inverse(tf.sqrt(tf.addN(pairs.map(([w, g]) => weightedGradientSquares([w, g], {})[0]))) as tf.Scalar), scale));
+    for (const [w, g] of pairs) out[w.name] = squaredWeightsTimesGradient([w, g, c], {})[0];
+    c.dispose();
     return out;
   }
   for (const [w, g] of pairs) {
-    const wNorm = tf.norm(w) as tf.Scalar;
-    const unitG = safeDiv(g, tf.norm(g) as tf.Scalar);
-    out[w.name] = scaling === "layer" ? tf.mul(unitG, wNorm) : tf.mul(safeDiv(tf.square(w), wNorm), unitG);
+    out[w.name] = tf.tidy(() => {
+      const wNorm = tf.sqrt(sumOfSquares(w)) as tf.Scalar;
+      const gInv = inverse(tf.sqrt(sumOfSquares(g)));
+      if (scaling === "layer") return linearCombination([[g, tf.mul(tf.mul(wNorm, gInv), scale)]]);
+      return squaredWeightsTimesGradient([w, g, tf.mul(tf.mul(inverse(wNorm), gInv), scale)], {})[0];
+    });
   }
   return out;
 }
@@ -82,7 +85,7 @@ export class HeroPlugin implements FlatfitPlugin {
     hooks.gradient.tap(ID, (oracle: GradientOracle, ctx: StepContext): GradientOracle => () => {
       const base = oracle();
       const g = base.grads;
-      const offsets = scaleNamed(heroDirection(ctx.variables, g, scaling), h);
+      const offsets = heroDirection(ctx.variables, g, scaling, h);
       return ctx.evaluateAt(offsets, () => {
         const star = oracle().grads;
         if (gamma === 0) return { loss: base.loss, grads: star };

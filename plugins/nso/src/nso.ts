@@ -14,8 +14,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import {
+  combineNamed,
   Logger,
   PLUGIN_OPTIONS,
+  scaleNamed,
   z,
   type FlatfitHooks,
   type FlatfitPlugin,
@@ -71,45 +73,35 @@ export class NsoPlugin implements FlatfitPlugin {
 
   private twoPoint(oracle: GradientOracle, ctx: StepContext): GradientResult {
     const { sigma, samples, distribution } = this.options;
+    const scale = 1 / (2 * samples);
+    // Running sum of the 2k gradients, scaled by 1/2k in the last sample's (fused) sum.
     let gradSum: tf.NamedTensorMap | undefined;
-    let lossSum: tf.Tensor | undefined;
-    const accumulate = (r: GradientResult): void => {
-      if (gradSum === undefined || lossSum === undefined) {
-        gradSum = r.grads;
-        lossSum = r.loss;
-        return;
-      }
-      const next: tf.NamedTensorMap = {};
-      for (const name of Object.keys(gradSum)) {
-        const g = r.grads[name];
-        if (g === undefined) throw new Error(`nso: the wrapped oracle returned no gradient for "${name}"`);
-        next[name] = tf.add(gradSum[name], g);
-      }
-      const nextLoss = tf.add(lossSum, r.loss);
-      // Free what this sum replaces (everything else is freed with the step's tidy).
-      tf.dispose([...Object.values(gradSum), ...Object.values(r.grads), lossSum, r.loss]);
-      gradSum = next;
-      lossSum = nextLoss;
-    };
-
+    let lossSum: tf.Scalar | undefined;
     for (let j = 0; j < samples; j++) {
       const plus: tf.NamedTensorMap = {};
-      const minus: tf.NamedTensorMap = {};
-      for (const v of ctx.variables) {
-        plus[v.name] = drawNoise(ctx, v.shape, sigma, distribution);
-        minus[v.name] = tf.neg(plus[v.name]);
+      for (const v of ctx.variables) plus[v.name] = drawNoise(ctx, v.shape, sigma, distribution);
+      const minus = scaleNamed(plus, -1);
+      const a = ctx.evaluateAt(plus, oracle);
+      const b = ctx.evaluateAt(minus, oracle);
+      for (const name of Object.keys(a.grads)) {
+        if (b.grads[name] === undefined) throw new Error(`nso: the wrapped oracle returned no gradient for "${name}"`);
       }
-      accumulate(ctx.evaluateAt(plus, oracle));
-      accumulate(ctx.evaluateAt(minus, oracle));
-      tf.dispose([...Object.values(plus), ...Object.values(minus)]);
+      const c = j === samples - 1 ? scale : 1;
+      const terms: [tf.NamedTensorMap, number][] = [
+        [a.grads, c],
+        [b.grads, c],
+      ];
+      if (gradSum) terms.unshift([gradSum, c]);
+      const next = combineNamed(terms);
+      const nextLoss = tf.tidy(() => tf.mul(lossSum ? tf.addN([lossSum, a.loss, b.loss]) : tf.add(a.loss, b.loss), c) as tf.Scalar);
+      // Free what this sum replaces (everything else is freed with the step's tidy).
+      tf.dispose([...Object.values(plus), ...Object.values(minus), ...Object.values(a.grads), ...Object.values(b.grads), a.loss, b.loss]);
+      if (gradSum) tf.dispose(Object.values(gradSum));
+      if (lossSum) lossSum.dispose();
+      gradSum = next;
+      lossSum = nextLoss;
     }
-
-    const scale = 1 / (2 * samples);
-    const grads: tf.NamedTensorMap = {};
-    for (const name of Object.keys(gradSum!)) grads[name] = tf.mul(gradSum![name], scale);
     // The loss of the smoothed objective E[L(W ± U)], estimated from the same 2k points.
-    const loss = tf.mul(lossSum!, scale) as tf.Scalar;
-    tf.dispose([...Object.values(gradSum!), lossSum!]);
-    return { loss, grads };
+    return { loss: lossSum!, grads: gradSum! };
   }
 }

@@ -29,6 +29,7 @@ import {
   type GradientResult,
   type StepContext,
 } from "@flatfit/core";
+import { movedSquaredKernel, offsetKernel, secondMomentKernel, sigmaKernel } from "./kernels";
 
 const optionsSchema = z.strictObject({
   /** η: scales the curvature bound on σ. The paper's CIFAR runs (Adam, lr 1e-4) use 0.01; Tiny ImageNet (SGD, lr 1e-2) 100. */
@@ -165,15 +166,9 @@ export class PertoptPlugin implements FlatfitPlugin {
     const logEpoch = Math.log(1 + (ctx.epoch + 1));
     const wNow = this.wNow;
     this.sigma = tf.tidy(() => {
-      const moved = tf.sqrt(tf.addN(wNow.map((w, j) => tf.sum(tf.square(tf.sub(w, s.wPrev[j]))))));
-      return wNow.map((_, j) => {
-        const kappa = tf.add(tf.mul(tf.abs(s.wPrev[j]), gamma / logEpoch), epsilon);
-        const rho = tf.divNoNan(tf.abs(tf.sub(s.h[j], s.hPrev[j])), moved);
-        const curvature = tf.mul(tf.add(s.h[j], tf.mul(rho, kappa)), eta);
-        const bound = tf.div(1, tf.mul(tf.sqrt(curvature), logEpoch)); // +∞ where the curvature is 0
-        const mask = tf.cast(tf.less(tf.abs(s.g[j]), beta2), "float32");
-        return tf.mul(tf.minimum(bound, kappa), mask);
-      });
+      const moved = tf.sqrt(tf.addN(wNow.map((w, j) => movedSquaredKernel([w, s.wPrev[j]], {})[0])));
+      const attrs = { eta, kappaScale: gamma / logEpoch, logEpoch, beta2, epsilon };
+      return wNow.map((_, j) => sigmaKernel([s.h[j], s.hPrev[j], s.wPrev[j], s.g[j], moved], attrs)[0]);
     }).map((x) => tf.keep(x));
   }
 
@@ -184,7 +179,9 @@ export class PertoptPlugin implements FlatfitPlugin {
     } else {
       const offsets: tf.NamedTensorMap = {};
       this.sigma.forEach((sigma, j) => {
-        offsets[this.sigmaNames[j]] = tf.mul(sigma, ctx.random.uniform(sigma.shape, -1, 1));
+        const u = ctx.random.uniform(sigma.shape, -1, 1);
+        offsets[this.sigmaNames[j]] = offsetKernel([sigma, u], {})[0];
+        u.dispose();
       });
       result = ctx.evaluateAt(offsets, oracle);
     }
@@ -208,7 +205,7 @@ export class PertoptPlugin implements FlatfitPlugin {
     this.wNow = undefined;
     const { beta1 } = this.options;
     const prev = this.state;
-    const h = tf.tidy(() => out.map((g, j) => (prev ? tf.add(tf.mul(prev.h[j], beta1), tf.mul(tf.square(g), 1 - beta1)) : tf.mul(tf.square(g), 1 - beta1))));
+    const h = tf.tidy(() => out.map((g, j) => secondMomentKernel([prev ? prev.h[j] : tf.zerosLike(g), g], { beta1 })[0]));
     const next: PertoptState = {
       t: (prev?.t ?? 0) + 1,
       h: h.map((x) => tf.keep(x)),

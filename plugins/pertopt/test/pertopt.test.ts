@@ -2,7 +2,7 @@ import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, type FlatfitConfig, type FlatfitHooks, type GradientOracle, type StepContext } from "@flatfit/core";
 import { PertoptPlugin } from "@flatfit/plugin-pertopt";
-import { LogisticProblem, QuadraticProblem, RecordingOptimizer, blobs, checkFitContract, mlp, relError, weightsOf, pluginConfigError, checkTrainsBetterThanChance, saveToMemory } from "@flatfit/testing";
+import { LogisticProblem, QuadraticProblem, RecordingOptimizer, blobs, checkFitContract, mlp, relError, weightsOf, pluginConfigError, checkTrainsBetterThanChance, saveToMemory, onBackend, UNFUSED_BACKEND } from "@flatfit/testing";
 
 const quiet = { logSink: () => {} };
 const DEFAULTS = { eta: 0.01, gamma: 0.1, beta1: 0.999, beta2: 0.1, epsilon: 1e-5 };
@@ -90,40 +90,44 @@ const CONFIGS: Array<{ name: string; opts: Partial<Opts>; lr: number }> = [
   { name: "weights that do not move (ρ guard)", opts: { eta: 3e5, gamma: 1, beta1: 0.9, beta2: 10 }, lr: 0 },
 ];
 
-test("σ after each step equals an independent float64 evaluation of Algorithm 1", async (t) => {
-  const seen = new Set<string>();
-  for (const { name, opts, lr } of CONFIGS) {
-    const o = { ...DEFAULTS, ...opts };
-    const p = new LogisticProblem();
-    const ff = await createFlatfit({ seed: 4, plugins: [{ use: "pertopt", ...opts }] }, quiet);
-    const plugin = ff.plugin<PertoptPlugin>(0);
-    const rec = new RecordingOptimizer(lr);
-    const epochs = [0, 0, 0, 1, 1, 1, 4, 4];
-    const weights: number[][] = [];
-    const sigmas: number[][] = [];
-    for (const epoch of epochs) {
-      ff.engine.epoch = epoch; // what ff.callbacks() does at the start of each fit epoch
-      weights.push(p.weights());
-      ff.step(p.loss, [p.w], rec).dispose();
-      sigmas.push(sigmaOf(plugin, [p.w.name]));
-    }
-    const ref = referenceSigma(o, weights, rec.calls.map((c) => c[p.w.name]), epochs);
-    let worst = 0;
-    for (let s = 0; s < epochs.length; s++) {
-      for (let i = 0; i < sigmas[s].length; i++) {
-        const [got, want] = [sigmas[s][i], ref.sigma[s][i]];
-        seen.add(ref.branch[s][i]);
-        const err = want === 0 ? Math.abs(got) : Math.abs(got - want) / want;
-        worst = Math.max(worst, err);
-        if (!(err <= 1e-5)) t.fail(`${name}, step ${s}, entry ${i} (${ref.branch[s][i]}): σ = ${got}, reference ${want}`);
+for (const backend of ["cpu", UNFUSED_BACKEND]) {
+  test(`σ after each step equals an independent float64 evaluation of Algorithm 1 (${backend}: ${backend === "cpu" ? "fused kernels" : "their tf-ops path"})`, async (t) => {
+    await onBackend(backend, async () => {
+      const seen = new Set<string>();
+      for (const { name, opts, lr } of CONFIGS) {
+        const o = { ...DEFAULTS, ...opts };
+        const p = new LogisticProblem();
+        const ff = await createFlatfit({ seed: 4, plugins: [{ use: "pertopt", ...opts }] }, quiet);
+        const plugin = ff.plugin<PertoptPlugin>(0);
+        const rec = new RecordingOptimizer(lr);
+        const epochs = [0, 0, 0, 1, 1, 1, 4, 4];
+        const weights: number[][] = [];
+        const sigmas: number[][] = [];
+        for (const epoch of epochs) {
+          ff.engine.epoch = epoch; // what ff.callbacks() does at the start of each fit epoch
+          weights.push(p.weights());
+          ff.step(p.loss, [p.w], rec).dispose();
+          sigmas.push(sigmaOf(plugin, [p.w.name]));
+        }
+        const ref = referenceSigma(o, weights, rec.calls.map((c) => c[p.w.name]), epochs);
+        let worst = 0;
+        for (let s = 0; s < epochs.length; s++) {
+          for (let i = 0; i < sigmas[s].length; i++) {
+            const [got, want] = [sigmas[s][i], ref.sigma[s][i]];
+            seen.add(ref.branch[s][i]);
+            const err = want === 0 ? Math.abs(got) : Math.abs(got - want) / want;
+            worst = Math.max(worst, err);
+            if (!(err <= 1e-5)) t.fail(`${name}, step ${s}, entry ${i} (${ref.branch[s][i]}): σ = ${got}, reference ${want}`);
+          }
+        }
+        t.log(`${name}: worst relative difference ${worst.toExponential(2)}; branches ${[...new Set(ref.branch.flat())].join(", ")}`);
+        ff.dispose();
+        p.dispose();
       }
-    }
-    t.log(`${name}: worst relative difference ${worst.toExponential(2)}; branches ${[...new Set(ref.branch.flat())].join(", ")}`);
-    ff.dispose();
-    p.dispose();
-  }
-  t.deepEqual([...seen].sort(), ["bound", "first", "kappa", "masked"], "every branch of the formula was exercised");
-});
+      t.deepEqual([...seen].sort(), ["bound", "first", "kappa", "masked"], "every branch of the formula was exercised");
+    });
+  });
+}
 
 /** Solves A x = r (float64, Gaussian elimination with partial pivoting). */
 function solve(A: number[][], r: number[]): number[] {

@@ -7,16 +7,18 @@
  *   out     = g + λ · mean over `samples` draws
  *
  * σ has entries +1 and −1 with probability p each, 0 otherwise; each variable ("layer") takes part
- * with probability p₁ (a 0/1 tensor per variable: nothing is read back to the host). ε is scaled to
- * the weights: ε·‖σ‖ = SECOND_DIFFERENCE_STEP · max(‖W‖, 1). Cost: 1 + 2·samples gradient
- * evaluations on penalized steps (every `every`-th), 1 on the others.
+ * with probability p₁ (drawn on the host from the seeded source, like σ itself: nothing is read
+ * back from the device). ε is scaled to the weights: ε·‖σ‖ = SECOND_DIFFERENCE_STEP · max(‖W‖, 1).
+ * Each draw's terms and the running sum are one fused pass per variable. Cost: 1 + 2·samples
+ * gradient evaluations on penalized steps (every `every`-th), 1 on the others.
  */
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import {
-  axpyNamed,
   globalNorm,
+  linearCombination,
   PLUGIN_OPTIONS,
+  scaleNamed,
   z,
   type FlatfitHooks,
   type FlatfitPlugin,
@@ -69,50 +71,58 @@ export class SehtPlugin implements FlatfitPlugin {
       return () => {
         const base = oracle();
         const g = base.grads;
-        let sum: tf.NamedTensorMap | undefined;
+        // out = g + (λ/S)·Σ_s (∇L(W+εσ_s) − 2g + ∇L(W−εσ_s))/ε_s², one fused sum per draw; each
+        // draw in its own tidy, so memory stays flat however many samples are taken.
+        let out = g;
         for (let s = 0; s < this.opts.samples; s++) {
-          const previous = sum;
-          // Each draw in its own tidy: memory stays flat however many samples are taken.
-          sum = tf.tidy(() => {
-            const est = this.secondDifference(ctx, oracle, g);
-            if (!previous) return est;
-            const added: tf.NamedTensorMap = {};
-            for (const name of Object.keys(est)) added[name] = tf.add(previous[name], est[name]);
-            return added;
-          });
-          if (previous) tf.dispose(Object.values(previous));
+          const previous = out;
+          out = tf.tidy(() => this.addDraw(ctx, oracle, g, previous, s === 0));
+          if (s > 0) tf.dispose(Object.values(previous));
         }
-        return { loss: base.loss, grads: axpyNamed(g, this.opts.lambda / this.opts.samples, sum!) };
+        return { loss: base.loss, grads: out };
       };
     });
   }
 
-  /** Draws σ and returns (∇L(W+εσ) − 2g + ∇L(W−εσ))/ε², keyed like `g`. */
-  private secondDifference(ctx: StepContext, oracle: GradientOracle, g: tf.NamedTensorMap): tf.NamedTensorMap {
-    const { prob, layerProb } = this.opts;
+  /**
+   * Draws σ and returns acc + (λ/S)·(∇L(W+εσ) − 2g + ∇L(W−εσ))/ε², keyed like `g`
+   * (`first`: acc is g itself, folded into g's coefficient).
+   */
+  private addDraw(ctx: StepContext, oracle: GradientOracle, g: tf.NamedTensorMap, acc: tf.NamedTensorMap, first: boolean): tf.NamedTensorMap {
+    const { prob, layerProb, lambda, samples } = this.opts;
     const sigma: tf.NamedTensorMap = {};
     const weights: tf.NamedTensorMap = {};
     for (const w of ctx.variables) {
       if (g[w.name] === undefined) continue;
       weights[w.name] = w;
-      let s = ctx.random.signs(w.shape, prob);
-      if (layerProb < 1) s = tf.mul(s, tf.cast(tf.less(ctx.random.uniform([]), layerProb), "float32"));
-      sigma[w.name] = s;
+      // A layer left out of this draw is not perturbed (its σ is 0), but its gradient still
+      // receives the penalty's third-derivative terms from the layers that are.
+      if (layerProb < 1 && ctx.random.next() >= layerProb) continue;
+      sigma[w.name] = ctx.random.signs(w.shape, prob);
     }
     // ‖σ‖ is 0 or ≥ 1: with max(‖σ‖, 1) an all-zero draw gives offsets 0 and an estimate of exactly 0.
     const eps = tf.div(tf.mul(tf.maximum(globalNorm(weights), 1), SECOND_DIFFERENCE_STEP), tf.maximum(globalNorm(sigma), 1)) as tf.Scalar;
-    const plus: tf.NamedTensorMap = {};
-    const minus: tf.NamedTensorMap = {};
-    for (const name of Object.keys(sigma)) {
-      plus[name] = tf.mul(sigma[name], eps);
-      minus[name] = tf.neg(plus[name]);
-    }
-    const gPlus = ctx.evaluateAt(plus, oracle).grads;
-    const gMinus = ctx.evaluateAt(minus, oracle).grads;
-    const eps2 = tf.square(eps);
+    const gPlus = ctx.evaluateAt(scaleNamed(sigma, eps), oracle).grads;
+    const gMinus = ctx.evaluateAt(scaleNamed(sigma, tf.neg(eps)), oracle).grads;
+    const c = tf.div(lambda / samples, tf.square(eps));
+    const minus2c = tf.mul(c, -2);
     const out: tf.NamedTensorMap = {};
-    for (const name of Object.keys(sigma)) {
-      out[name] = tf.div(tf.sub(tf.add(gPlus[name], gMinus[name]), tf.mul(g[name], 2)), eps2);
+    for (const name of Object.keys(weights)) {
+      const plus = gPlus[name];
+      const minus = gMinus[name];
+      if (plus === undefined || minus === undefined) throw new Error(`seht: the wrapped oracle returned no gradient for "${name}"`);
+      out[name] = first
+        ? linearCombination([
+            [g[name], tf.add(minus2c, 1)],
+            [plus, c],
+            [minus, c],
+          ])
+        : linearCombination([
+            [acc[name], 1],
+            [plus, c],
+            [minus, c],
+            [g[name], minus2c],
+          ]);
     }
     return out;
   }
