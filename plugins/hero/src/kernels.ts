@@ -1,7 +1,8 @@
 /**
  * HERO's direction as fused kernels: c·W⊙W⊙g in one pass (the "elementwise" and "adaptive"
  * scalings), and Σ (W⊙g)² for the adaptive scaling's global norm. Each states the math twice, as
- * a loop for the cpu backend and as tf ops for the others; `kernels.test.ts` checks they agree.
+ * a loop for the cpu backend and as tf ops for the others; test/src/core-fused.test.ts trains
+ * every scaling on both and compares.
  */
 import * as tf from "@tensorflow/tfjs";
 import { defineFusedKernel } from "@flatfit/core";

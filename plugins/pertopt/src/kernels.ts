@@ -1,7 +1,7 @@
 /**
  * PertOPT's per-parameter arithmetic as fused kernels (one pass per variable instead of about
  * twenty tfjs ops). Each states the math twice, as a loop for the cpu backend and as tf ops for
- * the others; `kernels.test.ts` checks that the two agree.
+ * the others; the σ test (test/pertopt.test.ts) checks both against a float64 reference.
  */
 import * as tf from "@tensorflow/tfjs";
 import { defineFusedKernel } from "@flatfit/core";
