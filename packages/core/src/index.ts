@@ -13,7 +13,7 @@ export type { StepContext, EpochContext, EvalContext, EvalRow } from "./context"
 export { PLUGIN_OPTIONS, FLATFIT_CONFIG, type FlatfitPlugin, type PluginClass, type PluginServices } from "./plugin";
 export { withOffsets, VariablePerturber, type GradientOracle, type GradientResult, type Perturbable } from "./perturb";
 export { hessianVectorProduct, finiteDifferenceStep, HessianVectorProduct, type HvpMethod, type HvpOptions } from "./hvp";
-export { RandomSource } from "./random";
+export { RandomSource, uniformValues } from "./random";
 export { Logger, LOG_LEVELS, type LogLevel, type LogSink } from "./logger";
 export { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX } from "./optimizer";
 export { FlatfitCallback, type CallbackOptions } from "./callbacks";

@@ -29,6 +29,23 @@ class Mulberry32 {
 
 const sizeOf = (shape: number[]): number => tf.util.sizeFromShape(shape);
 
+/**
+ * `count` uniform numbers on [lo, hi) from the stream of `seed` (what `RandomSource.uniform`
+ * draws after `nextSeed()` returned `seed`). For kernels that draw on the host themselves.
+ */
+export function uniformValues(count: number, seed: number, lo = 0, hi = 1): Float32Array {
+  const out = new Float32Array(count);
+  const width = hi - lo;
+  let s = mix32(seed) | 0; // mulberry32, inlined: this loop is hot
+  for (let i = 0; i < count; i++) {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    out[i] = lo + width * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  }
+  return out;
+}
+
 export class RandomSource {
   private readonly stream: Mulberry32;
   readonly seed: number;
@@ -74,22 +91,15 @@ export class RandomSource {
 
   /** Uniform noise on [lo, hi). */
   uniform(shape: number[], lo = 0, hi = 1): tf.Tensor {
-    const n = sizeOf(shape);
-    const out = new Float32Array(n);
-    const r = this.draw();
-    const width = hi - lo;
-    for (let i = 0; i < n; i++) out[i] = lo + width * r.next();
-    return tf.tensor(out, shape);
+    return tf.tensor(uniformValues(sizeOf(shape), this.nextSeed(), lo, hi), shape);
   }
 
   /** Entries +1 / −1, each with probability p, else 0 (p = 0.5 gives Rademacher signs). */
   signs(shape: number[], p = 0.5): tf.Tensor {
-    const n = sizeOf(shape);
-    const out = new Float32Array(n);
-    const r = this.draw();
+    const out = uniformValues(sizeOf(shape), this.nextSeed());
     const upper = 1 - p;
-    for (let i = 0; i < n; i++) {
-      const u = r.next();
+    for (let i = 0; i < out.length; i++) {
+      const u = out[i];
       out[i] = u < p ? 1 : u >= upper ? -1 : 0;
     }
     return tf.tensor(out, shape);

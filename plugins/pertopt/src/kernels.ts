@@ -4,7 +4,7 @@
  * the others; the σ test (test/pertopt.test.ts) checks both against a float64 reference.
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineFusedKernel } from "@flatfit/core";
+import { defineFusedKernel, uniformValues } from "@flatfit/core";
 
 export interface SigmaAttrs {
   /** η. */
@@ -77,13 +77,16 @@ export const secondMomentKernel = defineFusedKernel<{ beta1: number }>({
   ops: ([h, g], { beta1 }) => [tf.tidy(() => tf.add(tf.mul(h, beta1), tf.mul(tf.square(g), 1 - beta1)))],
 });
 
-/** σ ⊙ u: the perturbation from the levels and a draw u ~ U(−1, 1). Inputs: σ, u. */
-export const offsetKernel = defineFusedKernel<Record<string, never>>({
+/**
+ * σ ⊙ u with u ~ U(−1, 1) drawn from the stream of `seed` (core's `uniformValues`, the numbers
+ * `RandomSource.uniform` gives for that seed): draw and product in one pass. Input: σ.
+ */
+export const offsetKernel = defineFusedKernel<{ seed: number }>({
   name: "FlatfitPertoptOffset",
-  cpu: ([sigma, u]) => {
-    const out = new Float32Array(sigma.length);
-    for (let i = 0; i < out.length; i++) out[i] = sigma[i] * u[i];
+  cpu: ([sigma], { seed }) => {
+    const out = uniformValues(sigma.length, seed, -1, 1);
+    for (let i = 0; i < out.length; i++) out[i] *= sigma[i];
     return [out];
   },
-  ops: ([sigma, u]) => [tf.mul(sigma, u)],
+  ops: ([sigma], { seed }) => [tf.tidy(() => tf.mul(sigma, tf.tensor(uniformValues(sigma.size, seed, -1, 1), sigma.shape)))],
 });

@@ -179,9 +179,7 @@ export class PertoptPlugin implements FlatfitPlugin {
     } else {
       const offsets: tf.NamedTensorMap = {};
       this.sigma.forEach((sigma, j) => {
-        const u = ctx.random.uniform(sigma.shape, -1, 1);
-        offsets[this.sigmaNames[j]] = offsetKernel([sigma, u], {})[0];
-        u.dispose();
+        offsets[this.sigmaNames[j]] = offsetKernel([sigma], { seed: ctx.random.nextSeed() })[0];
       });
       result = ctx.evaluateAt(offsets, oracle);
     }
