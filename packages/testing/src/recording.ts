@@ -29,9 +29,10 @@ export class RecordingOptimizer extends tf.Optimizer {
     return names.flatMap((n) => rec[n]);
   }
 
-  /** Mean over all recorded steps, concatenated in the given variable order. */
-  mean(names: string[]): number[] {
-    const rows = this.calls.map((rec) => names.flatMap((n) => rec[n]));
+  /** Mean over the first `count` recorded steps (all by default), concatenated in the given variable order. */
+  mean(names: string[], count = this.calls.length): number[] {
+    if (count < 1 || count > this.calls.length) throw new Error(`RecordingOptimizer.mean: count must be 1…${this.calls.length}, got ${count}`);
+    const rows = this.calls.slice(0, count).map((rec) => names.flatMap((n) => rec[n]));
     return rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
   }
 

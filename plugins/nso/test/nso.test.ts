@@ -68,8 +68,9 @@ test("a step costs 2k gradient evaluations plus the clean forward pass", async (
  * Logistic regression: the expected NSO gradient is g + (σ²/2)·∇tr H + O(σ⁴). The ± pairing
  * cancels the odd terms, so one step's deviation from that mean is O(σ²): the relative statistical
  * error of the average does not shrink with σ, only with the number of steps (≈ 2.3 % of the
- * target at 2,000 steps here, ≈ 1.2 % at 8,000). 8,000 steps keep the 5 % bound at ≥ 3 standard
- * errors; σ = 0.03 keeps the O(σ⁴) remainder well under 1 %.
+ * target at 2,000 steps here, ≈ 1.2 % at 8,000). The bound is checked on the mean of the first
+ * 2,000 steps and on all 8,000: at 8,000 the 5 % bound sits ≥ 3 standard errors away, so the
+ * check does not hang on the seed; σ = 0.03 keeps the O(σ⁴) remainder well under 1 %.
  */
 test("on logistic regression the mean NSO gradient is g + (σ²/2)∇tr H, for every distribution", async (t) => {
   const sigma = 0.03;
@@ -90,6 +91,10 @@ test("on logistic regression the mean NSO gradient is g + (σ²/2)∇tr H, for e
     const rows = rec.calls.map((r) => r[p.w.name]);
     const se = norm(mean.map((m, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - m) ** 2, 0) / (steps - 1) / steps)));
     const err = relError(diff, target);
+    const mean2000 = rec.mean(names, 2000);
+    const err2000 = relError(mean2000.map((m, j) => m - g[j]), target);
+    t.log(`${distribution}: first 2,000 steps: relative error ${(100 * err2000).toFixed(2)} % (bound 5 %)`);
+    t.true(err2000 <= 0.05, `${distribution}: over 2,000 steps relative error ${err2000} > 5 %`);
     t.log(`${distribution}: relative error ${(100 * err).toFixed(2)} % (bound 5 %), standard error ${((100 * se) / norm(target)).toFixed(2)} % of the target`);
     t.true(se / norm(target) < 0.02, `${distribution}: the statistical error leaves the 5 % bound no margin`);
     t.true(err <= 0.05, `${distribution}: relative error ${err} > 5 %`);
