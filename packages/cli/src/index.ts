@@ -19,7 +19,7 @@ export { loadRunData, type RunData, type DataInfo, type LabelNoiseRecord } from 
 export { createOptimizer } from "./optimizer";
 export { runTraining, disposeModel, type TrainJob, type TrainOutcome, type RunEnv, type RunResult } from "./training/run";
 export { executeJob, type JobSpec } from "./training/job";
-export { modelTrace, sidesAgree, EpochTraceCallback, type TraceRecord } from "./training/trace";
+export { modelTrace, EpochTraceCallback, type TraceRecord } from "./training/trace";
 export { runJobs, type PoolOptions } from "./parallel/pool";
 export { writeRunDir, historyRecords, toCsv, summarize } from "./run-dir";
 export { Interrupt } from "./interrupt";

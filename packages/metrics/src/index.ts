@@ -18,7 +18,7 @@ export {
   type LandscapeOptions,
   type LandscapeResult,
 } from "./landscape";
-export { hutchinsonProbe, hutchinsonSample, rademacherProbe, type ProbeOptions } from "./probes";
+export { hutchinsonProbe, hutchinsonSample, rademacherProbe, sidesAgree, twoSidedSample, type ProbeOptions } from "./probes";
 export { objectiveHvp, type HvpChoice } from "./hvp";
 export { closureObjective, type Objective } from "./objective";
 export { modelLoss, modelObjective, modelVariables, type ModelDataOptions } from "./model";

@@ -12,8 +12,8 @@ type Data = tf.Tensor | tf.Tensor[];
 
 /** Hutchinson trace of the Hessian of the model's loss on (x, y); see `hessianTrace`. */
 export async function modelHessianTrace(model: tf.LayersModel, x: Data, y: Data, opts: TraceOptions & ModelDataOptions = {}): Promise<TraceResult> {
-  const { value, stdError } = await traceOf(modelObjective(model, x, y, opts), opts);
-  return { value, stdError };
+  const { value, stdError, rejected } = await traceOf(modelObjective(model, x, y, opts), opts);
+  return { value, stdError, rejected };
 }
 
 /** Dominant (largest-magnitude) Hessian eigenvalue of the model's loss on (x, y); see `hessianMaxEigenvalue`. */

@@ -27,6 +27,35 @@ export function hutchinsonSample(objective: Objective, probe: tf.NamedTensorMap,
   );
 }
 
+/**
+ * The two one-sided estimates of vᵀHv at the objective's current weights, as a tensor [a, b]:
+ * a = vᵀ(∇L(W + εv) − ∇L(W))/ε and b = vᵀ(∇L(W) − ∇L(W − εv))/ε, both from `grads` = ∇L(W)
+ * (two gradient evaluations). Their mean is the central difference; on a smooth loss they agree
+ * to O(ε), across a kink they do not (see `sidesAgree`). The variables are restored bit-exactly.
+ */
+export function twoSidedSample(
+  objective: Objective,
+  probe: tf.NamedTensorMap,
+  opts: { relativeStep?: number; grads: tf.NamedTensorMap },
+): tf.Tensor1D {
+  const hvp = { method: "forward" as const, relativeStep: opts.relativeStep, grads: opts.grads };
+  return preserveOtherVariables(new Set(objective.variables), () =>
+    tf.tidy(() => {
+      const minus = Object.fromEntries(Object.entries(probe).map(([k, t]) => [k, tf.neg(t)]));
+      return tf.stack([dotNamed(probe, objectiveHvp(objective, probe, hvp)), dotNamed(minus, objectiveHvp(objective, minus, hvp))]) as tf.Tensor1D;
+    }),
+  );
+}
+
+/**
+ * Whether the forward and backward estimates a, b of one probe's vᵀHv agree: both finite and
+ * |a − b| ≤ ½·max(|a|, |b|). On a smooth loss they differ by O(ε); a ReLU unit that switches
+ * on one side only adds (jump in the gradient)/ε to that side alone.
+ */
+export function sidesAgree(a: number, b: number): boolean {
+  return Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 0.5 * Math.max(Math.abs(a), Math.abs(b));
+}
+
 export interface ProbeOptions extends HvpChoice {
   /** The probe v, keyed by variable name (default: a Rademacher probe drawn with `seed`). */
   probe?: tf.NamedTensorMap;

@@ -44,3 +44,26 @@ export function batchNormStats(model: tf.LayersModel): number[][] {
 export function weightsOf(model: tf.LayersModel): number[][] {
   return model.getWeights().map((w) => Array.from(w.dataSync()));
 }
+
+/**
+ * A ReLU network with a unit sitting exactly on its kink, and its Hessian trace known: one hidden
+ * ReLU unit with pre-activation z = x·w + c = 0 (x = 1, w = 1, c = −1), then softmax over 3
+ * classes. A Rademacher probe moves z by ε(v_w + v_c): by ±2ε (the unit switches on, on one side
+ * only) or by 0 (it stays off), each with probability ½. With the unit off only the output bias
+ * moves the loss, so the (almost-everywhere) trace is Σ p_k(1 − p_k), p = softmax(b).
+ */
+export function reluKinkProblem(n = 32, seed = 2): { model: tf.Sequential; x: tf.Tensor2D; y: tf.Tensor2D; trace: number } {
+  const rand = prng(seed);
+  const labels = Array.from({ length: n }, () => Math.floor(rand() * 3));
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [1], units: 1, activation: "relu" }), tf.layers.dense({ units: 3, activation: "softmax" })],
+  });
+  const b = [0.3, -0.2, 0.5];
+  tf.tidy(() => model.setWeights([tf.tensor2d([[1]]), tf.tensor1d([-1]), tf.tensor2d([[0.7, -1.1, 0.4]]), tf.tensor1d(b)]));
+  model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy" });
+  const e = b.map(Math.exp);
+  const p = e.map((v) => v / e.reduce((s, q) => s + q, 0));
+  const trace = p.reduce((s, pk) => s + pk * (1 - pk), 0);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), 3) as tf.Tensor2D);
+  return { model, x: tf.ones([n, 1]), y, trace };
+}

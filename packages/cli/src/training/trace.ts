@@ -1,20 +1,17 @@
 /**
  * The Hessian trace the CLI reports: Hutchinson's estimate with Rademacher probes on a fixed
- * data subset, each probe's vᵀHv from finite differences of gradients (@flatfit/metrics'
- * objective and Hessian-vector product) — with a guard for ReLU kinks.
+ * data subset, from finite differences of gradients — with @flatfit/metrics' guard for ReLU
+ * kinks (`rejectKinks`).
  *
  * A finite difference that crosses a ReLU kink (a unit switching on or off between W and W ± εv)
  * is off by (jump in the gradient)/ε, which grows as ε shrinks. On the trained example CNNs this
  * turned single probes into values of −23,000 or +870 around traces of 20–45; with BatchNorm,
  * units that sit exactly at a kink for the many all-zero MNIST patches make it common. So each
- * probe is measured from both sides — a = vᵀ(∇L(W+εv) − ∇L(W))/ε and b = vᵀ(∇L(W) − ∇L(W−εv))/ε,
- * whose mean is the central difference — and a probe whose two sides disagree by more than half
- * the larger of them is a probe along which the Hessian is not defined: it is redrawn and counted.
+ * probe is measured from both sides and a probe whose sides disagree is redrawn and counted.
  * Cost: two gradients per probe plus one shared gradient at W.
  */
 import * as tf from "@tensorflow/tfjs";
-import { dotNamed, RandomSource } from "@flatfit/core";
-import { modelObjective, objectiveHvp, rademacherProbe } from "@flatfit/metrics";
+import { modelObjective, traceOf } from "@flatfit/metrics";
 
 export interface TraceOptions {
   samples: number;
@@ -35,38 +32,11 @@ export interface TraceRecord {
   relativeStep: number;
 }
 
-/** Whether the two one-sided estimates of vᵀHv agree (no kink along the probe). */
-export function sidesAgree(a: number, b: number): boolean {
-  return Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 0.5 * Math.max(Math.abs(a), Math.abs(b));
-}
-
 export async function modelTrace(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: TraceOptions): Promise<TraceRecord> {
   const maxSamples = Math.min(opts.maxSamples, x.shape[0]);
   const objective = modelObjective(model, x, y, { maxSamples, batchSize: opts.batchSize });
-  const random = new RandomSource(opts.seed);
-  const at = objective.oracle();
-  const hvp = { method: "forward" as const, relativeStep: opts.relativeStep, grads: at.grads };
-  const values: number[] = [];
-  let rejected = 0;
-  try {
-    for (let draws = 0; values.length < opts.samples && draws < 5 * opts.samples; draws++) {
-      const sides = tf.tidy(() => {
-        const v = rademacherProbe(objective.variables, random);
-        const minus = Object.fromEntries(Object.entries(v).map(([k, t]) => [k, tf.neg(t)]));
-        return tf.stack([dotNamed(v, objectiveHvp(objective, v, hvp)), dotNamed(minus, objectiveHvp(objective, minus, hvp))]);
-      });
-      const [a, b] = await sides.data();
-      sides.dispose();
-      if (sidesAgree(a, b)) values.push((a + b) / 2);
-      else rejected++;
-    }
-  } finally {
-    tf.dispose([at.loss, ...Object.values(at.grads)]);
-  }
-  const n = values.length;
-  const mean = n ? values.reduce((s, v) => s + v, 0) / n : NaN;
-  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : NaN;
-  return { value: mean, stdError: sd / Math.sqrt(n), samples: n, rejected, maxSamples, relativeStep: opts.relativeStep };
+  const r = await traceOf(objective, { samples: opts.samples, seed: opts.seed, relativeStep: opts.relativeStep, rejectKinks: true });
+  return { value: r.value, stdError: r.stdError, samples: r.samples.length, rejected: r.rejected, maxSamples, relativeStep: opts.relativeStep };
 }
 
 /**
