@@ -10,6 +10,8 @@ import type { CurvatureOptions } from "./options";
 export interface CurvatureFigures {
   trace?: number;
   traceStdError?: number;
+  /** Probes redrawn because they crossed a kink (with `rejectKinks`). */
+  traceRejected?: number;
   maxEigenvalue?: number;
   /** Power iterations used. */
   iterations?: number;
@@ -25,9 +27,11 @@ export async function measureCurvature(
   const objective = modelObjective(model, x, y, { batchSize: opts.batchSize, maxSamples: opts.maxSamples });
   const out: CurvatureFigures = {};
   if (opts.measures.includes("trace")) {
-    const r = await traceOf(objective, { samples: opts.samples, seed: seeds.trace, method: opts.hvp, relativeStep: opts.relativeStep });
+    const scheme = opts.rejectKinks ? { rejectKinks: true } : { method: opts.hvp };
+    const r = await traceOf(objective, { samples: opts.samples, seed: seeds.trace, relativeStep: opts.relativeStep, ...scheme });
     out.trace = r.value;
     out.traceStdError = r.stdError;
+    if (opts.rejectKinks) out.traceRejected = r.rejected;
   }
   if (opts.measures.includes("maxEigenvalue")) {
     const r = await maxEigenvalueOf(objective, { iterations: opts.iterations, tolerance: opts.tolerance, seed: seeds.eigen, method: opts.hvp, relativeStep: opts.relativeStep });

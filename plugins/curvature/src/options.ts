@@ -22,6 +22,12 @@ export const curvatureOptions = z.strictObject({
   maxSamples: z.number().int().min(1).default(1024),
   /** Finite-difference scheme of the Hessian-vector products (default: forward for the trace, central for λmax). */
   hvp: z.enum(["central", "forward"]).optional(),
+  /**
+   * Trace on ReLU networks: measure each probe from both sides and redraw those whose sides
+   * disagree (the step crossed an activation kink); logs how many as `<prefix>trace_rejected`.
+   * Two gradient evaluations per probe instead of one; the trace then ignores `hvp`.
+   */
+  rejectKinks: z.boolean().default(false),
   /** Finite-difference step relative to the weight norm: ε = relativeStep·max(‖W‖, 1)/‖v‖. */
   relativeStep: z.number().gt(0).max(0.1).default(1e-3),
   /** Fix the probes: the same random vectors at every measurement (default: fresh ones, from the instance seed). */

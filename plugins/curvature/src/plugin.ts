@@ -26,9 +26,9 @@ export class Curvature implements FlatfitPlugin {
   }
 
   /** Epoch-log keys this plugin writes. */
-  get keys(): { trace: string; traceStdError: string; maxEigenvalue: string } {
+  get keys(): { trace: string; traceStdError: string; traceRejected: string; maxEigenvalue: string } {
     const p = this.options.prefix;
-    return { trace: `${p}trace`, traceStdError: `${p}trace_se`, maxEigenvalue: `${p}max_eig` };
+    return { trace: `${p}trace`, traceStdError: `${p}trace_se`, traceRejected: `${p}trace_rejected`, maxEigenvalue: `${p}max_eig` };
   }
 
   apply(hooks: FlatfitHooks): void {
@@ -36,10 +36,10 @@ export class Curvature implements FlatfitPlugin {
   }
 
   private async onEpochEnd(ctx: EpochContext): Promise<void> {
-    const { measures, every } = this.options;
+    const { measures, every, rejectKinks } = this.options;
     const keys = this.keys;
     const wanted = [
-      ...(measures.includes("trace") ? [keys.trace, keys.traceStdError] : []),
+      ...(measures.includes("trace") ? [keys.trace, keys.traceStdError, ...(rejectKinks ? [keys.traceRejected] : [])] : []),
       ...(measures.includes("maxEigenvalue") ? [keys.maxEigenvalue] : []),
     ];
     const data = ctx.validationData;
@@ -59,6 +59,7 @@ export class Curvature implements FlatfitPlugin {
     if (f.trace !== undefined) {
       ctx.logs[keys.trace] = f.trace;
       ctx.logs[keys.traceStdError] = f.traceStdError!;
+      if (f.traceRejected !== undefined) ctx.logs[keys.traceRejected] = f.traceRejected;
     }
     if (f.maxEigenvalue !== undefined) ctx.logs[keys.maxEigenvalue] = f.maxEigenvalue;
     this.logger.debug(

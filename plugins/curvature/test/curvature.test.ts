@@ -2,7 +2,7 @@ import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, FlatfitConfigError, type EpochContext } from "@flatfit/core";
 import { modelHessianMaxEigenvalue, modelHessianTrace } from "@flatfit/metrics";
-import { blobs, bnDropoutModel, checkFitContract, LogisticProblem, symmetricEigenvalues } from "@flatfit/testing";
+import { blobs, bnDropoutModel, checkFitContract, LogisticProblem, reluKinkProblem, symmetricEigenvalues } from "@flatfit/testing";
 
 const weightBytes = (m: tf.LayersModel) => m.weights.map((w) => Buffer.from(new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer)));
 
@@ -110,6 +110,33 @@ test("a measurement leaves every weight and BatchNorm statistic bit-identical; w
   model.dispose();
 });
 
+test("rejectKinks on a ReLU unit sitting on its kink: the logged trace is the analytic one, with the redrawn probes counted; without it the figure explodes", async (t) => {
+  const run = async (rejectKinks: boolean) => {
+    const { model, x, y, trace } = reluKinkProblem();
+    const ff = await createFlatfit({
+      seed: 1,
+      logLevel: "warn",
+      plugins: [{ use: "curvature", measures: ["trace"], samples: 60, relativeStep: 2e-6, rejectKinks, seed: 3 }],
+    });
+    model.compile({ optimizer: ff.wrap(tf.train.sgd(0)), loss: "categoricalCrossentropy" });
+    const h = await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
+    ff.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+    return { h: h.history, trace };
+  };
+  const guarded = await run(true);
+  const value = guarded.h.hessian_trace[0] as number;
+  const se = guarded.h.hessian_trace_se[0] as number;
+  const rejected = guarded.h.hessian_trace_rejected[0] as number;
+  const plain = await run(false);
+  t.log(`analytic ${guarded.trace.toFixed(4)}; rejectKinks ${value.toFixed(4)} ± ${se.toFixed(4)} (${rejected} redrawn); plain ${(plain.h.hessian_trace[0] as number).toExponential(2)}`);
+  t.true(Math.abs(value - guarded.trace) <= 4 * se + 1e-3, `trace ${value} ± ${se} vs ${guarded.trace}`);
+  t.true(rejected > 20, "about half the draws cross the kink");
+  t.false("hessian_trace_rejected" in plain.h, "the count is logged only with rejectKinks");
+  t.true(Math.abs((plain.h.hessian_trace[0] as number) - plain.trace) > 10);
+});
+
 test("keeps fit's contract (it taps no step hook)", async (t) => {
   await checkFitContract(t, [{ use: "curvature", samples: 2, iterations: 2 }]);
 });
@@ -125,5 +152,6 @@ test("bad options are clear errors naming the plugin, the field and what is acce
   t.regex(await bad({ samples: 1 }), /"samples".*≥ 2/);
   t.regex(await bad({ measures: ["hessianNorm"] }), /"measures\[0\]".*"trace"\|"maxEigenvalue"/);
   t.regex(await bad({ hvp: "backward" }), /"hvp".*"central"\|"forward"/);
+  t.regex(await bad({ rejectKinks: "yes" }), /"rejectKinks".*boolean/);
   t.regex(await bad({ data: "train" }), /unknown option "data"; accepted: every, measures/);
 });
