@@ -5,25 +5,7 @@
  * float32 rounding) and NSO's ± average of ∇L is ∇L itself.
  */
 import test from "ava";
-import { createFlatfit, type PluginSpec } from "@flatfit/core";
-import { add, matVec, QuadraticProblem, RecordingOptimizer, relError, scale, sub, type Vec } from "@flatfit/testing";
-
-/** One step with lr 0: the gradient handed to the inner optimizer and every point the loss was evaluated at. */
-async function captureStep(plugins: PluginSpec[], problem: QuadraticProblem): Promise<{ grad: Vec; points: Vec[] }> {
-  const ff = await createFlatfit({ seed: 4, logLevel: "warn", plugins });
-  const rec = new RecordingOptimizer(0);
-  const points: Vec[] = [];
-  const loss = () => {
-    points.push(problem.weights());
-    return problem.loss();
-  };
-  try {
-    ff.step(loss, problem.variables, rec).dispose();
-  } finally {
-    ff.dispose();
-  }
-  return { grad: rec.last(problem.variables.map((v) => v.name)), points };
-}
+import { add, captureStep, matVec, QuadraticProblem, relError, scale, sub, type Vec } from "@flatfit/testing";
 
 const LAMBDA = 0.2;
 const SIGMA = 0.5;
@@ -43,7 +25,9 @@ test("[nso, grad-l1]: grad-l1 wraps nso's oracle: out = G + λ·A·sign(G) with 
       { use: "nso", sigma: SIGMA },
       { use: "grad-l1", lambda: LAMBDA, unit: "step" },
     ],
-    problem,
+    problem.loss,
+    problem.variables,
+    4,
   );
   const err = relError(grad, expected);
   t.log(`relative error ${err.toExponential(2)} (bound 1e-3)`);
@@ -65,7 +49,9 @@ test("[grad-l1, nso]: nso wraps grad-l1's oracle: out = ½[G(W + U) + G(W − U)
       // Noise of the gradient's own scale, so that ∇L(W ± U) has other signs than ∇L(W).
       { use: "nso", sigma: 2 },
     ],
-    problem,
+    problem.loss,
+    problem.variables,
+    4,
   );
   // Clean forward at W; then nso asks grad-l1's oracle at W + U and at W − U, 2 evaluations each
   // (the point itself and the point moved along the sign of its gradient).

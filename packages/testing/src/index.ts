@@ -8,5 +8,5 @@ export { HostReadCounter } from "./host-reads";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem } from "./models";
 export { checkFitContract, type ContractOptions } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
-export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, type TrainOptions } from "./helpers";
+export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, captureStep, type TrainOptions } from "./helpers";
 export { UNFUSED_BACKEND, registerUnfusedCpu, onBackend, kernelsRun } from "./backends";

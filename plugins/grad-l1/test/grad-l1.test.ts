@@ -1,7 +1,7 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit } from "@flatfit/core";
-import { blobs, checkFitContract, LogisticProblem, matVec, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
+import { blobs, captureStep, checkFitContract, LogisticProblem, matVec, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
 import GradL1, { GradL1Plugin } from "@flatfit/plugin-grad-l1";
 
 const add = (a: number[], b: number[]) => a.map((x, i) => x + b[i]);
@@ -26,21 +26,13 @@ test("exports the plugin class as default and by name, with id grad-l1", (t) => 
 test("the step's gradient is g + λ·H·sign(g) on logistic regression (analytic H), in 2 gradient evaluations", async (t) => {
   const problem = new LogisticProblem();
   const lambda = 0.5;
-  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: [{ use: "grad-l1", lambda }] });
-  const rec = new RecordingOptimizer(0);
-  let evaluations = 0;
-  const loss = () => {
-    evaluations++;
-    return problem.loss();
-  };
   const { g, out } = expectedGradL1(problem, lambda);
-  ff.step(loss, [problem.w], rec).dispose();
-  const err = relError(rec.last([problem.w.name]), out);
+  const { grad, points } = await captureStep([{ use: "grad-l1", lambda }], problem.loss, [problem.w]);
+  const err = relError(grad, out);
   t.log(`relative error vs g + λ·H·sign(g): ${err.toExponential(2)} (bound 1e-3); penalty share ${relError(g, out).toFixed(3)}`);
   t.true(err <= 1e-3, `relative error ${err}`);
   t.true(relError(g, out) > 0.05, "the penalty term is large enough for the check to see it");
-  t.is(evaluations, 2);
-  ff.dispose();
+  t.is(points.length, 2, "evaluations");
   problem.dispose();
 });
 
