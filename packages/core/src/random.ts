@@ -36,13 +36,8 @@ const sizeOf = (shape: number[]): number => tf.util.sizeFromShape(shape);
 export function uniformValues(count: number, seed: number, lo = 0, hi = 1): Float32Array {
   const out = new Float32Array(count);
   const width = hi - lo;
-  let s = mix32(seed) | 0; // mulberry32, inlined: this loop is hot
-  for (let i = 0; i < count; i++) {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = lo + width * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
+  const r = new Mulberry32(mix32(seed));
+  for (let i = 0; i < count; i++) out[i] = lo + width * r.next();
   return out;
 }
 
