@@ -50,27 +50,26 @@ export function hessianVectorProduct(
   const relativeStep = opts.relativeStep ?? 1e-3;
   const eps = finiteDifferenceStep(at, v, relativeStep);
   const made: tf.Tensor[] = [eps]; // intermediates, freed before returning
-  const evaluate = (offsets: NamedTensors): NamedTensors => {
-    made.push(...Object.values(offsets));
-    const r = at.evaluateAt(offsets, oracle);
+  const own = (r: { loss: tf.Scalar; grads: NamedTensors }): NamedTensors => {
     made.push(r.loss, ...Object.values(r.grads));
     return r.grads;
+  };
+  const evaluate = (offsets: NamedTensors): NamedTensors => {
+    made.push(...Object.values(offsets));
+    return own(at.evaluateAt(offsets, oracle));
   };
   try {
     let lo: NamedTensors;
     let c: tf.Scalar;
     const hi = evaluate(combineNamed([[v, eps]]));
     if (method === "central") {
-      lo = evaluate(combineNamed([[v, tf.neg(eps)]]));
+      const minusEps = tf.neg(eps);
+      made.push(minusEps);
+      lo = evaluate(combineNamed([[v, minusEps]]));
       c = tf.div(0.5, eps); // (g₊ − g₋) / 2ε
-    } else if (opts.grads) {
-      lo = opts.grads;
-      c = tf.div(1, eps); // (g₊ − g₀) / ε
     } else {
-      const r = oracle();
-      made.push(r.loss, ...Object.values(r.grads));
-      lo = r.grads;
-      c = tf.div(1, eps);
+      lo = opts.grads ?? own(oracle());
+      c = tf.div(1, eps); // (g₊ − g₀) / ε
     }
     const minusC = tf.neg(c);
     made.push(c, minusC);
