@@ -119,7 +119,11 @@ test("rejectKinks on a ReLU unit sitting on its kink: the logged trace is the an
       plugins: [{ use: "curvature", measures: ["trace"], samples: 60, relativeStep: 2e-6, rejectKinks, seed: 3 }],
     });
     model.compile({ optimizer: ff.wrap(tf.train.sgd(0)), loss: "categoricalCrossentropy" });
-    const h = await model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
+    const fit = () => model.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
+    const h = await fit();
+    const afterFirst = tf.memory().numTensors;
+    await fit();
+    t.is(tf.memory().numTensors, afterFirst, `numTensors stable across fits (rejectKinks ${rejectKinks})`);
     ff.dispose();
     tf.dispose([x, y]);
     model.dispose();
