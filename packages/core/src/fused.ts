@@ -70,7 +70,8 @@ export function defineFusedKernel<A extends object>(spec: FusedKernelSpec<A>): F
     });
   }
   return (inputs, attrs) => {
-    if (tf.getBackend() !== CPU || tf.getKernel(spec.name, CPU) === undefined) return spec.ops(inputs, attrs);
+    // the ops path's intermediates are freed here, so a call outside a tidy leaves only its outputs
+    if (tf.getBackend() !== CPU || tf.getKernel(spec.name, CPU) === undefined) return tf.tidy(() => spec.ops(inputs, attrs));
     const named: tf.NamedTensorMap = {};
     inputs.forEach((t, i) => (named[inputName(i)] = t));
     const out = tf.engine().runKernel(spec.name, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
