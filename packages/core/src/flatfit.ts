@@ -13,6 +13,7 @@ import { coreConfigSchema, toIssues, type FlatfitConfig, type ResolvedCoreConfig
 import { readConfigFile, type SourcedConfig } from "./config-file";
 import { constructPlugin, createContainer } from "./container";
 import type { EvalRow } from "./context";
+import { coreApiMismatch } from "./compat";
 import { FlatfitConfigError, type ConfigIssue } from "./errors";
 import { evaluateVariants } from "./evaluate";
 import { createHooks, type FlatfitHooks } from "./hooks";
@@ -234,6 +235,11 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
     } catch (err) {
       if (!(err instanceof PluginResolveError)) throw err;
       issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${err.message}` });
+      return;
+    }
+    const incompatible = coreApiMismatch(resolved.cls, resolved.id);
+    if (incompatible) {
+      issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${incompatible}` });
       return;
     }
     const schema = resolved.cls.options;

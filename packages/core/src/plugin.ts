@@ -39,6 +39,8 @@ export interface PluginClass<O = any> {
   new (options: O, ...rest: any[]): FlatfitPlugin;
   /** The plugin's id, used in error messages and state names (e.g. "hero"). */
   readonly id?: string;
+  /** The core API versions the plugin supports, a semver range (e.g. "^1"); see `CORE_API_VERSION`. */
+  readonly coreApi?: string;
   /**
    * The options schema (zod). Validates and fills defaults; unknown options are rejected when the
    * schema is strict. Without one, options reach the constructor unchecked.

@@ -13,6 +13,7 @@ import { curvatureOptions, type CurvatureOptions } from "./options";
 @injectable()
 export class Curvature implements FlatfitPlugin {
   static readonly id = "curvature";
+  static readonly coreApi = "^1";
   static readonly options = curvatureOptions;
   /** Probe seeds come from a stream of their own, so measuring does not shift the draws training plugins make. */
   private readonly random: RandomSource;

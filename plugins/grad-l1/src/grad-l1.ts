@@ -33,6 +33,7 @@ export type GradL1Options = z.output<typeof gradL1Options>;
 @injectable()
 export class GradL1Plugin implements FlatfitPlugin {
   static readonly id = ID;
+  static readonly coreApi = "^1";
   static readonly options = gradL1Options;
 
   constructor(@inject(PLUGIN_OPTIONS) readonly opts: GradL1Options) {}

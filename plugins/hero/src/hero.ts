@@ -76,6 +76,7 @@ export function heroDirection(variables: readonly tf.Variable[], grads: tf.Named
 @injectable()
 export class HeroPlugin implements FlatfitPlugin {
   static readonly id = ID;
+  static readonly coreApi = "^1";
   static readonly options = heroOptions;
 
   constructor(@inject(PLUGIN_OPTIONS) readonly opts: HeroOptions) {}

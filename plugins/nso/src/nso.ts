@@ -58,6 +58,7 @@ export function drawNoise(ctx: Pick<StepContext, "random">, shape: number[], sig
 @injectable()
 export class NsoPlugin implements FlatfitPlugin {
   static readonly id = "nso";
+  static readonly coreApi = "^1";
   static readonly options = optionsSchema;
 
   constructor(

@@ -62,6 +62,7 @@ const shapeOf = (ts: readonly { shape: number[] }[]): string => ts.map((x) => `[
 @injectable()
 export class PertoptPlugin implements FlatfitPlugin {
   static readonly id = "pertopt";
+  static readonly coreApi = "^1";
   static readonly options = optionsSchema;
 
   private state?: PertoptState;

@@ -14,6 +14,7 @@ import { withSwappedWeights } from "./weights";
 @injectable()
 export class QuantizeOnEval implements FlatfitPlugin {
   static readonly id = "quantize-on-eval";
+  static readonly coreApi = "^1";
   static readonly options = quantizeOnEvalOptions;
 
   constructor(

@@ -61,6 +61,7 @@ export type SehtOptions = z.output<typeof sehtOptions>;
 @injectable()
 export class SehtPlugin implements FlatfitPlugin {
   static readonly id = ID;
+  static readonly coreApi = "^1";
   static readonly options = sehtOptions;
 
   constructor(@inject(PLUGIN_OPTIONS) readonly opts: SehtOptions) {}
