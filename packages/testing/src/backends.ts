@@ -36,3 +36,31 @@ export async function kernelsRun(fn: () => tf.TensorContainer): Promise<string[]
   const info = await tf.profile(fn);
   return info.kernelNames;
 }
+
+/** The environment variable that picks the backend every package's tests run on. */
+export const TEST_BACKEND_ENV = "FLATFIT_TEST_BACKEND";
+/** Backends the suite runs on: tfjs's cpu with flatfit's fused kernels, and without them. */
+export const TEST_BACKENDS = ["cpu", UNFUSED_BACKEND] as const;
+
+/** The backend named by $FLATFIT_TEST_BACKEND ("cpu" when unset). */
+export function testBackend(env: NodeJS.ProcessEnv = process.env): string {
+  const name = env[TEST_BACKEND_ENV] || "cpu";
+  if (!(TEST_BACKENDS as readonly string[]).includes(name)) {
+    throw new Error(`${TEST_BACKEND_ENV}="${name}" is not a test backend; accepted: ${TEST_BACKENDS.map((b) => `"${b}"`).join(", ")}`);
+  }
+  return name;
+}
+
+/**
+ * Makes the backend named by $FLATFIT_TEST_BACKEND the active one; run before any test by
+ * ava's `require` (`@flatfit/testing/setup.js`). Unset: nothing changes. A check that
+ * only holds on the cpu backend (one that counts fused kernels) runs inside `onBackend("cpu", …)`,
+ * so it runs on cpu in both passes of the suite.
+ */
+export async function useTestBackend(): Promise<void> {
+  const name = testBackend();
+  if (name === "cpu" && process.env[TEST_BACKEND_ENV] === undefined) return;
+  await tf.ready();
+  if (name === UNFUSED_BACKEND) registerUnfusedCpu();
+  if (!(await tf.setBackend(name))) throw new Error(`${TEST_BACKEND_ENV}: could not start the "${name}" backend`);
+}

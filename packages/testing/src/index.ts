@@ -9,4 +9,4 @@ export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem 
 export { checkFitContract, type ContractOptions } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
 export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, captureStep, type TrainOptions } from "./helpers";
-export { UNFUSED_BACKEND, registerUnfusedCpu, onBackend, kernelsRun } from "./backends";
+export { UNFUSED_BACKEND, TEST_BACKEND_ENV, TEST_BACKENDS, registerUnfusedCpu, onBackend, kernelsRun, testBackend, useTestBackend } from "./backends";

@@ -1,0 +1,3 @@
+/** Backend extras for tfjs: training kernels that a backend lacks or runs slowly, registered with one call. */
+export { installBackendExtras, EXTRAS, EXTRA_BACKENDS, type BackendExtrasOptions, type ExtraBackend } from "./install";
+export { backpropFilterInto, convInfoOf, type BackpropFilterAttrs } from "./conv2d-backprop-filter";
