@@ -5,12 +5,14 @@
  *   flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]
  *   flatfit sweep   --config grid.yaml    [--out DIR] [--workers N] [--quiet]
  *   flatfit schema  train|compare|sweep
+ *   flatfit new plugin <id> [--dir DIR] [--name NAME]
  * Exit codes: 0 done, 1 failed, 2 bad config or arguments, 130 interrupted.
  */
 import "reflect-metadata";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { FlatfitConfigError } from "@flatfit/core";
 import { compareCommand } from "./commands/compare";
+import { newCommand } from "./commands/new";
 import { sweepCommand } from "./commands/sweep";
 import { trainCommand } from "./commands/train";
 import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
@@ -93,6 +95,15 @@ program
     if (!["train", "compare", "sweep"].includes(kind)) program.error(`schema: unknown kind "${kind}" (train, compare, sweep)`);
     process.stdout.write(JSON.stringify(cliJsonSchema(kind as ConfigKind), null, 2) + "\n");
   });
+
+program
+  .command("new")
+  .description("write a new plugin package: TS config, a plugin class, a fit-contract test, a README")
+  .argument("<kind>", "what to create: plugin")
+  .argument("<id>", "the plugin's id, e.g. my-method (package flatfit-plugin-<id>)")
+  .option("-d, --dir <dir>", "folder to write, new or empty (default: ./flatfit-plugin-<id>)")
+  .option("-n, --name <name>", "package name (default: flatfit-plugin-<id>)")
+  .action(async (kind: string, id: string, opts: { dir?: string; name?: string }) => action(() => newCommand(kind, id, opts))(undefined));
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`flatfit: ${(err as Error).message}\n`);
