@@ -1,51 +1,95 @@
 /**
- * Backend choice. "auto": `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`, else the
- * backend tfjs is already using (the one the user set with `tf.setBackend`, or tfjs's default:
- * webgl in browsers, the pure-JS `cpu` in Node). The native packages are optional peers: they
- * download libtensorflow at install time, which is not possible everywhere. Any other preference
- * switches to that backend. The choice is logged once.
+ * Backend choice. "auto": `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` — each only
+ * when it loads AND registers its "tensorflow" backend — else the backend tfjs is already using
+ * (the one the user set with `tf.setBackend`, or tfjs's default: webgl in browsers, the pure-JS
+ * `cpu` in Node). In a browser nothing is loaded: the page's backend stays. The native packages
+ * are optional peers: they download libtensorflow at install time, which is not possible
+ * everywhere. Any other preference switches to that backend, which must be registered (imported
+ * by the page, or installed in Node). The choice is logged once.
  */
 import * as tf from "@tensorflow/tfjs";
+import { host } from "./host";
 import { LOG_LEVELS, type Logger } from "./logger";
 
-export type BackendPreference = "auto" | "tensorflow" | "cpu" | "wasm" | "webgl";
-export const BACKENDS: readonly BackendPreference[] = ["auto", "tensorflow", "cpu", "wasm", "webgl"];
+export type BackendPreference = "auto" | "tensorflow" | "cpu" | "wasm" | "webgl" | "webgpu";
+export const BACKENDS: readonly BackendPreference[] = ["auto", "tensorflow", "cpu", "wasm", "webgl", "webgpu"];
+
+const NATIVE = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
+/** The package that registers each backend that @tensorflow/tfjs does not register itself. */
+const PACKAGE: Partial<Record<BackendPreference, string>> = {
+  tensorflow: NATIVE.join(" or "),
+  wasm: "@tensorflow/tfjs-backend-wasm",
+  webgpu: "@tensorflow/tfjs-backend-webgpu",
+};
 
 let announced: string | undefined;
 
-function tryRequire(name: string): boolean {
+/** Whether a backend of that name is registered with tfjs (a package resolving is not enough). */
+export function isBackendRegistered(name: string): boolean {
+  return tf.engine().registryFactory[name] !== undefined;
+}
+
+function load(pkg: string): boolean {
   try {
-    require(name);
-    return true;
+    return host().loadModule(pkg, undefined) !== undefined;
   } catch {
     return false;
   }
 }
 
-/** Picks and initialises the backend; returns its name ("tensorflow", "cpu", …). */
-export async function selectBackend(pref: BackendPreference, logger: Logger): Promise<string> {
-  let source = "@tensorflow/tfjs";
-  if (pref === "auto" || pref === "tensorflow") {
-    if (tryRequire("@tensorflow/tfjs-node-gpu")) source = "@tensorflow/tfjs-node-gpu";
-    else if (tryRequire("@tensorflow/tfjs-node")) source = "@tensorflow/tfjs-node";
-    else if (pref === "tensorflow") {
-      throw new Error('backend "tensorflow" needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed; use backend "auto" or "cpu"');
-    }
+/** Loads the first native package that registers "tensorflow"; notes what loaded but registered nothing. */
+function loadNative(notes: string[]): string | undefined {
+  if (isBackendRegistered("tensorflow")) return "registered before createFlatfit";
+  for (const pkg of NATIVE) {
+    if (!load(pkg)) continue;
+    if (isBackendRegistered("tensorflow")) return pkg;
+    notes.push(`${pkg} loads but registers no "tensorflow" backend`);
   }
-  if (pref === "wasm" && !tryRequire("@tensorflow/tfjs-backend-wasm")) {
-    throw new Error('backend "wasm" needs @tensorflow/tfjs-backend-wasm installed; use backend "auto" or "cpu"');
+  return undefined;
+}
+
+function unregistered(pref: BackendPreference, notes: string[]): Error {
+  const pkg = PACKAGE[pref] ?? "@tensorflow/tfjs";
+  const how = host().kind === "browser" ? `import "${pkg}" in the page before createFlatfit` : `install ${pkg}`;
+  const why = notes.length > 0 ? ` (${notes.join("; ")})` : "";
+  return new Error(`backend "${pref}" is not registered with tfjs${why}: ${how}, or use backend "auto" (accepted: ${BACKENDS.join(", ")})`);
+}
+
+function describe(name: string, source: string | undefined, notes: string[]): string {
+  const why = notes.length > 0 ? `; ${notes.join("; ")}` : "";
+  if (host().kind === "browser") {
+    return `backend: ${name} (the page's tfjs backend${why}; pick another with tf.setBackend before createFlatfit, or the config's backend field)`;
+  }
+  if (source) return `backend: ${name} (${source})`;
+  const advice = name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : "";
+  return `backend: ${name} (@tensorflow/tfjs${why}${advice})`;
+}
+
+/** Picks and initialises the backend; returns its name ("tensorflow", "cpu", "webgl", …). */
+export async function selectBackend(pref: BackendPreference, logger: Logger): Promise<string> {
+  if (!BACKENDS.includes(pref)) throw new Error(`backend "${String(pref)}" is not one of: ${BACKENDS.join(", ")}`);
+  const notes: string[] = [];
+  let source: string | undefined;
+  let want: string | undefined = pref === "auto" ? undefined : pref;
+  if ((pref === "auto" || pref === "tensorflow") && host().kind === "node") {
+    source = loadNative(notes);
+    if (source) want = "tensorflow";
+  }
+  if (want !== undefined && !isBackendRegistered(want)) {
+    const pkg = PACKAGE[want as BackendPreference];
+    if (pkg && want !== "tensorflow") load(pkg);
+    if (!isBackendRegistered(want)) throw unregistered(want as BackendPreference, notes);
   }
   await tf.ready();
-  const want = pref === "auto" ? (source === "@tensorflow/tfjs" ? undefined : "tensorflow") : pref;
   if (want !== undefined && tf.getBackend() !== want) {
     const ok = await tf.setBackend(want);
-    if (!ok) throw new Error(`backend "${want}" could not be initialised (accepted: ${BACKENDS.join(", ")})`);
+    if (!ok) throw new Error(`backend "${want}" is registered but could not be initialised here (accepted: ${BACKENDS.join(", ")})`);
   }
   await tf.ready();
   const name = tf.getBackend();
   // The cpu backend prints its own "install tfjs-node" banner on first use; the line below says it once.
   if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  const line = `backend: ${name} (${source}${name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : ""})`;
+  const line = describe(name, source, notes);
   // once per process — but only counted as said when this logger prints info lines
   if (announced !== line && LOG_LEVELS.indexOf(logger.level) >= LOG_LEVELS.indexOf("info")) {
     announced = line;

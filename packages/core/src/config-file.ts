@@ -2,10 +2,9 @@
  * Reading a config file (JSON or YAML) so that every error can name its line: syntax errors
  * from the parser, and validation errors by locating the offending field in the source.
  */
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from "yaml";
 import { FlatfitConfigError } from "./errors";
+import { host } from "./host";
 import { locateJsonError } from "./json-locate";
 
 export interface SourcedConfig {
@@ -16,11 +15,13 @@ export interface SourcedConfig {
   locate(path: (string | number)[]): { line: number; column: number } | undefined;
 }
 
+/** Reads and parses a config file (Node; in a browser this throws, saying to pass the object). */
 export function readConfigFile(file: string): SourcedConfig {
-  const abs = path.resolve(file);
   let text: string;
+  let abs: string;
+  let dir: string;
   try {
-    text = readFileSync(abs, "utf8");
+    ({ text, path: abs, dir } = host().readTextFile(file));
   } catch (err) {
     throw new FlatfitConfigError([{ path: [], message: `cannot read config file: ${(err as Error).message}` }], file);
   }
@@ -47,7 +48,7 @@ export function readConfigFile(file: string): SourcedConfig {
   return {
     value: doc.toJS(),
     file,
-    dir: path.dirname(abs),
+    dir,
     locate: (p) => locateIn(doc, lineCounter, p),
   };
 }

@@ -17,6 +17,7 @@ import { coreApiMismatch } from "./compat";
 import { FlatfitConfigError, type ConfigIssue } from "./errors";
 import { evaluateVariants } from "./evaluate";
 import { createHooks, type FlatfitHooks } from "./hooks";
+import { host } from "./host";
 import { HessianVectorProduct } from "./hvp";
 import { Logger, type LogSink } from "./logger";
 import { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX, type OptimizerRuntime } from "./optimizer";
@@ -199,7 +200,7 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
     source = readConfigFile(config);
     raw = source.value ?? {};
   }
-  const baseDir = opts.cwd ?? source?.dir ?? process.cwd();
+  const baseDir = opts.cwd ?? source?.dir ?? host().cwd();
   const issues: ConfigIssue[] = [];
   const fail = (): never => {
     if (source) for (const i of issues) Object.assign(i, source.locate(i.path) ?? {});

@@ -23,7 +23,7 @@ export { FlatfitConfigError, formatPath, type ConfigIssue } from "./errors";
 export { readConfigFile, type SourcedConfig } from "./config-file";
 export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
 export { CORE_API_VERSION, coreApiMismatch, assertCoreApi } from "./compat";
-export { selectBackend, BACKENDS, type BackendPreference } from "./backend";
+export { selectBackend, isBackendRegistered, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
 export { defineFusedKernel, linearCombination, sumOfSquares, dot, type FusedKernel, type FusedKernelSpec, type Coefficient, type Values } from "./fused";
 export { StepEngine, defaultVariables } from "./step";

@@ -3,9 +3,10 @@
  *   "hero"            → @flatfit/plugin-hero (then flatfit-plugin-hero)
  *   "@org/pkg", "pkg" → that package (when no @flatfit/plugin-pkg exists)
  *   "./x", "/abs/x"   → a module by path (relative to the config file's folder, or the cwd)
- * The module's default export (or the module itself) is the plugin class.
+ * The module's default export (or the module itself) is the plugin class. Loading by name or
+ * path goes through the host (Node: require); in a browser a plugin is passed as its class.
  */
-import * as path from "node:path";
+import { host } from "./host";
 import type { PluginClass } from "./plugin";
 
 /** Ids of the plugins flatfit ships. */
@@ -14,7 +15,7 @@ export const BUILTIN_PLUGINS = ["hero", "nso", "seht", "grad-l1", "pertopt", "qu
 export class PluginResolveError extends Error {}
 
 function isPath(use: string): boolean {
-  return use.startsWith("./") || use.startsWith("../") || use === "." || path.isAbsolute(use);
+  return use.startsWith("./") || use.startsWith("../") || use === "." || /^([A-Za-z]:)?[\\/]/.test(use);
 }
 
 /** The module ids tried for `use`, in order. */
@@ -25,27 +26,40 @@ export function candidates(use: string): string[] {
   return [`@flatfit/plugin-${use}`, `flatfit-plugin-${use}`, use];
 }
 
-export function resolvePlugin(use: string | PluginClass, baseDir: string): { cls: PluginClass; id: string; from: string } {
+function className(use: string): string {
+  const base = use.replace(/^.*[\\/]/, "").replace(/\.[cm]?js$/, "").replace(/^plugin-/, "");
+  return base.replace(/(^|[-_.])(\w)/g, (_m, _s, c: string) => c.toUpperCase()) + "Plugin";
+}
+
+export function resolvePlugin(use: string | PluginClass, baseDir: string | undefined): { cls: PluginClass; id: string; from: string } {
   if (typeof use === "function") return { cls: use, id: use.id ?? use.name, from: "(class)" };
+  const h = host();
+  if (h.kind === "browser") {
+    const pkg = candidates(use)[0];
+    throw new PluginResolveError(
+      `"${use}" names a plugin to load by name or path, which needs Node (require). In a browser, import the plugin ` +
+        `and pass its class: import ${className(use)} from "${pkg}"; {use: ${className(use)}}`,
+    );
+  }
   const tried: string[] = [];
   for (const id of candidates(use)) {
-    const request = isPath(id) ? path.resolve(baseDir, id) : id;
-    let file: string;
+    const request = isPath(id) ? h.resolvePath(baseDir, id) : id;
+    let found: ReturnType<typeof h.loadModule>;
     try {
-      file = require.resolve(request, { paths: [baseDir, process.cwd(), __dirname] });
+      found = h.loadModule(request, baseDir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") {
-        tried.push(id);
-        continue;
-      }
-      throw err;
+      throw new PluginResolveError(`cannot load "${use}" from ${request}: ${(err as Error).message.split("\n")[0]}`);
     }
-    const mod = require(file);
-    const cls = (mod && mod.default) ?? mod;
+    if (!found) {
+      tried.push(id);
+      continue;
+    }
+    const mod = found.exports as { default?: unknown } | undefined;
+    const cls = ((mod && mod.default) ?? mod) as PluginClass;
     if (typeof cls !== "function" || typeof cls.prototype?.apply !== "function") {
-      throw new PluginResolveError(`module ${file} does not export a plugin class as its default export (a class with an apply(hooks) method)`);
+      throw new PluginResolveError(`module ${found.from} does not export a plugin class as its default export (a class with an apply(hooks) method)`);
     }
-    return { cls, id: (cls as PluginClass).id ?? use, from: file };
+    return { cls, id: cls.id ?? use, from: found.from };
   }
   throw new PluginResolveError(
     `unknown plugin "${use}": tried ${tried.join(", ")}. Built-in plugins: ${BUILTIN_PLUGINS.join(", ")}; ` +
