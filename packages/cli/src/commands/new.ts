@@ -134,10 +134,11 @@ export async function newCommand(kind: string, id: string, opts: NewCommandOptio
   }
   try {
     const { dir, files } = scaffoldPlugin(id, opts);
-    const rel = path.relative(process.cwd(), dir) || ".";
+    const rel = path.relative(process.cwd(), dir);
+    const shown = rel === "" ? "." : rel.startsWith("..") ? dir : rel;
     process.stdout.write(
-      `Wrote plugin "${id}" to ${rel}:\n${files.map((f) => `  ${f}`).join("\n")}\n\n` +
-        `Next: cd ${rel} && npm install && npm run build && npm test\n` +
+      `Wrote plugin "${id}" to ${shown}:\n${files.map((f) => `  ${f}`).join("\n")}\n\n` +
+        `Next: cd ${shown} && npm install && npm run build && npm test\n` +
         `How to write one: docs/writing-plugins.md in flatfit's repository\n`,
     );
     return 0;
