@@ -24,7 +24,6 @@ export { runJobs, type PoolOptions } from "./parallel/pool";
 export { writeRunDir, historyRecords, toCsv, summarize } from "./run-dir";
 export { Interrupt } from "./interrupt";
 export { TerminalProgress, formatLogs, type ProgressEvent, type ProgressSink } from "./progress";
-export { installFastCpuKernels } from "./cpu-kernels";
 export { buildCompareReport, summarizeEvaluations } from "./compare/report";
 export { compareJobs, methodConfig } from "./compare/jobs";
 export { expandGrid, parseGridPath, trialId, canonicalJson, type Trial } from "./sweep/grid";

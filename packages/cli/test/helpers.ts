@@ -67,9 +67,9 @@ export function runBin(args: string[], cwd?: string): Promise<Finished> {
   return startBin(args, cwd).done;
 }
 
-/** The cpu backend, without tfjs's "install tfjs-node" banner. */
+/** The suite's cpu backend ("cpu", or "cpu-unfused" as the test setup chose), without tfjs's "install tfjs-node" banner. */
 export async function cpuBackend(): Promise<void> {
   const tf = await import("@tensorflow/tfjs");
-  await tf.setBackend("cpu");
+  await tf.setBackend(process.env.FLATFIT_TEST_BACKEND || "cpu");
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
 }

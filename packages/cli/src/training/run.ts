@@ -4,11 +4,11 @@
  * `model.fit` with the run's callbacks, then the measurements on the test data.
  */
 import * as tf from "@tensorflow/tfjs";
+import { installBackendExtras } from "@flatfit/backends";
 import { createFlatfit, type EvalRow, type LogSink } from "@flatfit/core";
 import { toTensors } from "@flatfit/data";
 import type { LandscapeGrid } from "@flatfit/report";
 import type { TrainConfig } from "../config/schema";
-import { installFastCpuKernels } from "../cpu-kernels";
 import { loadRunData, type DataInfo, type RunData } from "../data";
 import type { Interrupt } from "../interrupt";
 import { createModel } from "../model-source";
@@ -75,7 +75,7 @@ export async function runTraining(job: TrainJob, env: RunEnv = {}): Promise<RunR
   const started = performance.now();
   return withSeededMathRandom(c.seed, async () => {
     const ff = await createFlatfit({ seed: c.seed, plugins: c.plugins, backend: c.backend, logLevel: c.logLevel }, { cwd: job.baseDir, logSink: env.logSink ?? defaultSink });
-    if (tf.getBackend() === "cpu") installFastCpuKernels();
+    installBackendExtras(); // faster or missing training kernels for cpu and wasm; once per process
     const data = loadRunData(c.data, job.baseDir, c.seed, c.validationSplit);
     const train = toTensors(data.train);
     const test = toTensors(data.test);
