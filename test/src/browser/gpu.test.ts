@@ -1,0 +1,123 @@
+/**
+ * flatfit on tfjs's GPU backends, in headless Chromium: WebGL (SwiftShader) and WebGPU
+ * (@tensorflow/tfjs-backend-webgpu on a SwiftShader adapter). The packages are bundled by esbuild
+ * into one page served from 127.0.0.1 (see harness.ts); for each backend and each gradient method:
+ * the fit contract (reported loss and BatchNorm statistics as plain fit's, weights bit-exact at
+ * learning rate 0, no device→host read inside a step — counted at the backend, where each is a
+ * GPU readback — and numTensors stable over two fits); core's fused kernels' tf-ops path and each
+ * method's training against the cpu backend (fused loops); quantize-on-eval's rows and
+ * @flatfit/metrics' trace against the cpu backend and the known trace.
+ */
+import test from "ava";
+import { relError } from "@flatfit/testing";
+import { BrowserHarness, type BackendPage } from "./harness";
+import type { Spec } from "./page/main";
+
+const BACKENDS = ["webgl", "webgpu"] as const;
+
+/** Every built-in gradient method (options as the cpu fused-kernel test uses), and none. */
+const METHODS: Array<{ name: string; plugins: Spec[] }> = [
+  { name: "no plugins", plugins: [] },
+  { name: "hero", plugins: [{ use: "hero", h: 0.5, gamma: 0.1 }] },
+  { name: "nso", plugins: [{ use: "nso", sigma: 0.05 }] },
+  { name: "seht", plugins: [{ use: "seht", lambda: 0.01 }] },
+  { name: "grad-l1", plugins: [{ use: "grad-l1", lambda: 0.01 }] },
+  { name: "pertopt", plugins: [{ use: "pertopt", eta: 1e3, gamma: 1, beta2: 10 }] },
+];
+
+/** float32 agreement of two backends' arithmetic (different summation orders, fused vs composed ops). */
+const KERNEL_TOLERANCE = 1e-5;
+/** Six training steps on each backend, same seeds (measured: 3e-8 … 2e-5, seht the largest). */
+const TRAINING_TOLERANCE = 1e-4;
+
+let harness: BrowserHarness | undefined;
+const pages = new Map<string, BackendPage>();
+
+test.before(async () => {
+  harness = await BrowserHarness.start();
+});
+
+test.after.always(async () => {
+  await harness?.close();
+});
+
+async function pageFor(backend: string): Promise<BackendPage> {
+  if (!pages.has(backend)) pages.set(backend, await harness!.open(backend));
+  return pages.get(backend)!;
+}
+
+for (const backend of BACKENDS) {
+  test.serial(`${backend}: the page runs on ${backend}, says so in browser terms, and asks for plugin classes`, async (t) => {
+    const page = await pageFor(backend);
+    t.is(page.backend, backend);
+    if (backend === "webgpu") t.regex(page.adapter ?? "", /swiftshader/i, `adapter ${page.adapter}`);
+    const line = page.log.find((l) => l.startsWith("backend:"));
+    t.is(line, `backend: ${backend} (the page's tfjs backend; pick another with tf.setBackend before createFlatfit, or the config's backend field)`);
+    t.notRegex(page.log.join("\n"), /tfjs-node/);
+    t.regex(await page.call("stringUseError"), /plugins\[0\]\.use: "hero" names a plugin to load by name or path, which needs Node \(require\)\. In a browser, import the plugin and pass its class: import HeroPlugin from "@flatfit\/plugin-hero"; \{use: HeroPlugin\}/);
+    t.deepEqual(page.errors, []);
+  });
+
+  for (const { name, plugins } of METHODS) {
+    test.serial(`${backend}: fit contract, ${name}`, async (t) => {
+      const page = await pageFor(backend);
+      const r = await page.call("contract", plugins);
+      t.is(r.loss[0], r.loss[1], "reported loss is plain fit's");
+      t.is(r.acc[0], r.acc[1], "reported accuracy is plain fit's");
+      t.true(r.bnMoved, "the step moved the BatchNorm statistics (so comparing them means something)");
+      t.true(r.weightsEqual, `every weight and BatchNorm statistic equals plain fit's at learning rate 0 (${r.firstDifference})`);
+      t.is(r.steps, 7);
+      t.is(r.stepReads, 0, "no device→host read at the backend inside a step");
+      t.is(r.plainNumTensors[1], r.plainNumTensors[0], "plain tfjs keeps numTensors stable here");
+      t.is(r.numTensors[1], r.numTensors[0], "numTensors stable over two fits");
+      t.deepEqual(page.errors, []);
+    });
+  }
+
+  test.serial(`${backend}: core's fused kernels (tf-ops path here) match the cpu backend's fused loops and leave no tensor`, async (t) => {
+    const page = await pageFor(backend);
+    const results = await page.call("fusedKernels");
+    t.is(results.length, 7);
+    for (const r of results) {
+      const err = relError(r.here, r.cpu);
+      t.true(err <= KERNEL_TOLERANCE, `${r.name}: relative difference ${err.toExponential(2)}`);
+      t.is(r.leaked, 0, `${r.name}: tensors left after a call outside a tidy`);
+    }
+  });
+
+  for (const { name, plugins } of METHODS.slice(1)) {
+    test.serial(`${backend}: ${name} trains as on the cpu backend (6 steps, same seeds; plugin kernels' tf-ops path vs fused loops)`, async (t) => {
+      const page = await pageFor(backend);
+      const { here, cpu, untrained } = await page.call("trainBoth", plugins);
+      const err = relError(here, cpu);
+      t.true(err <= TRAINING_TOLERANCE, `weights differ by ${err.toExponential(2)}`);
+      t.true(relError(here, untrained) > 1e-2, "training moved the weights");
+      t.log(`${name}: relative difference to cpu ${err.toExponential(2)}`);
+    });
+  }
+
+  test.serial(`${backend}: quantize-on-eval's rows (ff.evaluate) agree with the cpu backend`, async (t) => {
+    const page = await pageFor(backend);
+    const { here, cpu } = await page.call("quantizeRows");
+    t.deepEqual(
+      here.map((r) => r.variant),
+      ["float32", "8bit", "6bit", "4bit"],
+    );
+    t.deepEqual(
+      cpu.map((r) => r.variant),
+      here.map((r) => r.variant),
+    );
+    here.forEach((row, i) => {
+      t.true(relError([row.loss], [cpu[i].loss]) <= 1e-4, `${row.variant}: loss ${row.loss} vs cpu ${cpu[i].loss}`);
+      t.is(row.metrics.acc, cpu[i].metrics.acc, `${row.variant}: accuracy`);
+    });
+  });
+
+  test.serial(`${backend}: @flatfit/metrics' Hessian trace of a quadratic agrees with the cpu backend and with tr(A)`, async (t) => {
+    const page = await pageFor(backend);
+    const { here, cpu, exact } = await page.call("quadraticTrace");
+    t.true(relError([here.value], [cpu.value]) <= 1e-3, `trace ${here.value} vs cpu ${cpu.value}`);
+    t.true(Math.abs(here.value - exact) <= 4 * here.stdError + 1e-3 * exact, `trace ${here.value} ± ${here.stdError} vs exact ${exact}`);
+    t.deepEqual(page.errors, []);
+  });
+}

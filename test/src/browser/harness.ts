@@ -1,0 +1,67 @@
+/**
+ * The browser harness: bundles page/main.ts with esbuild (the packages' browser builds, as an
+ * app gets them), serves it from 127.0.0.1, opens it in headless Chromium on a chosen tfjs
+ * backend, and calls the page's checks. Console errors and page errors are collected.
+ */
+import * as path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { esbuildBrowser } from "./bundle";
+import { launchChromium } from "./chromium";
+import type { PageApi } from "./page/main";
+import { serveStatic, type StaticServer } from "./server";
+
+const PAGE_SOURCE = path.resolve(__dirname, "..", "..", "..", "src", "browser", "page", "main.ts");
+const HTML = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>flatfit browser tests</title><script type="module" src="/app.js"></script>`;
+
+export interface BackendPage {
+  backend: string;
+  adapter?: string;
+  /** What flatfit logged at createFlatfit on this page. */
+  log: string[];
+  errors: string[];
+  call<K extends keyof PageApi>(fn: K, ...args: Parameters<PageApi[K]>): Promise<Awaited<ReturnType<PageApi[K]>>>;
+}
+
+export class BrowserHarness {
+  private constructor(
+    private readonly browser: Browser,
+    private readonly server: StaticServer,
+    private readonly pages: Page[] = [],
+  ) {}
+
+  static async start(): Promise<BrowserHarness> {
+    const bundle = await esbuildBrowser({ file: PAGE_SOURCE });
+    const server = await serveStatic({ "/index.html": HTML, "/app.js": bundle.code });
+    try {
+      return new BrowserHarness(await launchChromium(), server);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
+
+  /** A fresh page on `backend` ("webgl", "webgpu", "cpu"). */
+  async open(backend: string): Promise<BackendPage> {
+    const page = await this.browser.newPage();
+    this.pages.push(page);
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(this.server.url);
+    await page.waitForFunction(() => "flatfitPage" in globalThis);
+    const call = ((fn: string, ...args: unknown[]) =>
+      page.evaluate(
+        ([f, a]) => ((globalThis as unknown as { flatfitPage: Record<string, (...x: unknown[]) => unknown> }).flatfitPage[f as string](...(a as unknown[]))),
+        [fn, args] as const,
+      )) as BackendPage["call"];
+    const info = await call("setup", backend);
+    return { ...info, errors, call };
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await this.server.close();
+  }
+}

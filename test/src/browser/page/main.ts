@@ -1,0 +1,263 @@
+/**
+ * The page the Chromium tests load (bundled by esbuild, as an app would bundle flatfit): the
+ * packages' browser builds, tfjs with its webgl backend and @tensorflow/tfjs-backend-webgpu.
+ * It exposes `window.flatfitPage`; each function runs one check on the active backend and
+ * returns plain numbers, which the Node side asserts on. Plugins are passed as classes, as a
+ * browser app does. Values are read with `await data()` (dataSync can lose a WebGPU device).
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-webgpu";
+import { createFlatfit, dot, linearCombination, sumOfSquares, type PluginClass, type PluginSpec } from "@flatfit/core";
+import { hessianTrace } from "@flatfit/metrics";
+import GradL1Plugin from "@flatfit/plugin-grad-l1";
+import HeroPlugin from "@flatfit/plugin-hero";
+import NsoPlugin from "@flatfit/plugin-nso";
+import PertoptPlugin from "@flatfit/plugin-pertopt";
+import QuantizeOnEval from "@flatfit/plugin-quantize-on-eval";
+import SehtPlugin from "@flatfit/plugin-seht";
+import { blobs, bnDropoutModel, gaussian, mlp, prng, QuadraticProblem, withSeededMathRandom } from "@flatfit/testing";
+import { countBackendReads, type ReadCounter } from "./reads";
+
+const CLASSES: Record<string, PluginClass> = {
+  hero: HeroPlugin,
+  nso: NsoPlugin,
+  seht: SehtPlugin,
+  "grad-l1": GradL1Plugin,
+  pertopt: PertoptPlugin,
+  "quantize-on-eval": QuantizeOnEval,
+};
+
+/** A config as the Node side writes it ({use: "hero", …}), with each `use` turned into its class. */
+export type Spec = { use: string } & Record<string, unknown>;
+const withClasses = (specs: Spec[]): PluginSpec[] =>
+  specs.map(({ use, ...options }) => {
+    const cls = CLASSES[use];
+    if (!cls) throw new Error(`page: no plugin class for "${use}"`);
+    return { use: cls, ...options } as PluginSpec;
+  });
+
+const quiet = { logSink: () => {} };
+
+async function values(ts: tf.Tensor[]): Promise<number[][]> {
+  return Promise.all(ts.map(async (t) => Array.from(await t.data())));
+}
+
+/** Runs fn on the cpu backend, then switches back. */
+async function onCpu<T>(fn: () => Promise<T>): Promise<T> {
+  const before = tf.getBackend();
+  await tf.setBackend("cpu");
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(before);
+  }
+}
+
+let reads: ReadCounter | undefined;
+
+/** BatchNormalization moving statistics (the layers' weights after gamma and beta). */
+const bnStats = (m: tf.LayersModel): tf.Tensor[] =>
+  m.layers.filter((l) => l.getClassName() === "BatchNormalization").flatMap((l) => l.getWeights().slice(2));
+
+/** Switches to `backend` and describes it (WebGPU: the adapter's vendor and architecture). */
+async function setup(backend: string): Promise<{ backend: string; adapter?: string; log: string[] }> {
+  const ok = await tf.setBackend(backend);
+  if (!ok) throw new Error(`backend ${backend} could not be initialised`);
+  await tf.ready();
+  reads = countBackendReads(tf.backend());
+  const log: string[] = [];
+  const ff = await createFlatfit({}, { logSink: (_l, m) => log.push(m) });
+  ff.dispose();
+  let adapter: string | undefined;
+  if (backend === "webgpu") {
+    const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+    adapter = info ? `${info.vendor ?? "?"}/${info.architecture ?? "?"}` : undefined;
+  }
+  return { backend: tf.getBackend(), adapter, log };
+}
+
+/** What createFlatfit says for a plugin named by string in a browser. */
+async function stringUseError(): Promise<string> {
+  return createFlatfit({ plugins: [{ use: "hero" }] }, quiet).then(
+    () => "no error",
+    (e: Error) => e.message,
+  );
+}
+
+export interface ContractResult {
+  loss: [number, number];
+  acc: [number, number];
+  /** Every weight (trainable and BatchNorm statistics) bit-equal to plain fit's, at learning rate 0. */
+  weightsEqual: boolean;
+  firstDifference?: string;
+  bnMoved: boolean;
+  stepReads: number;
+  steps: number;
+  numTensors: [number, number];
+  /** The same two fits of plain tfjs (no flatfit) on this backend. */
+  plainNumTensors: [number, number];
+}
+
+/** The fit contract on the active backend (BatchNorm + Dropout model, metrics, learning rate 0). */
+async function contract(specs: Spec[]): Promise<ContractResult> {
+  const { x, y } = blobs(48);
+  const compile = (m: tf.LayersModel, optimizer: tf.Optimizer) => m.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  const fitOnce = (m: tf.LayersModel, callbacks: tf.Callback[] = []) =>
+    withSeededMathRandom(5, () => m.fit(x, y, { epochs: 1, batchSize: 48, shuffle: false, verbose: 0, callbacks }));
+
+  const plain = bnDropoutModel(1);
+  const initialStats = await values(bnStats(plain));
+  compile(plain, tf.train.sgd(0));
+  const hPlain = await fitOnce(plain);
+
+  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: withClasses(specs) });
+  const model = bnDropoutModel(1);
+  const optimizer = ff.wrap(tf.train.sgd(0));
+  let steps = 0;
+  const minimize = optimizer.minimize.bind(optimizer);
+  optimizer.minimize = ((f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => {
+    steps++;
+    return reads!.watch(() => minimize(f, returnCost, varList));
+  }) as typeof optimizer.minimize;
+  compile(model, optimizer);
+  try {
+    reads!.count = 0;
+    const hFlat = await fitOnce(model, [ff.callbacks()]);
+    const stepReads = reads!.count;
+    const [a, b] = [await values(model.getWeights()), await values(plain.getWeights())];
+    let firstDifference: string | undefined;
+    a.forEach((w, i) => {
+      const j = w.findIndex((v, k) => !Object.is(v, b[i][k]));
+      if (j >= 0 && firstDifference === undefined) firstDifference = `${model.weights[i].name}[${j}]: ${w[j]} vs plain ${b[i][j]}`;
+    });
+    const stats = await values(bnStats(model));
+    const bnMoved = stats.some((s, i) => s.some((v, k) => v !== initialStats[i][k]));
+
+    await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] });
+    const afterFirst = tf.memory().numTensors;
+    await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] });
+    const afterSecond = tf.memory().numTensors;
+    await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    const plainFirst = tf.memory().numTensors;
+    await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    const plainSecond = tf.memory().numTensors;
+    return {
+      loss: [hFlat.history.loss[0] as number, hPlain.history.loss[0] as number],
+      acc: [hFlat.history.acc[0] as number, hPlain.history.acc[0] as number],
+      weightsEqual: firstDifference === undefined,
+      firstDifference,
+      bnMoved,
+      stepReads,
+      steps,
+      numTensors: [afterFirst, afterSecond],
+      plainNumTensors: [plainFirst, plainSecond],
+    };
+  } finally {
+    ff.dispose();
+    tf.dispose([x, y]);
+    plain.dispose();
+    model.dispose();
+  }
+}
+
+function vectors(k: number, n: number, seed: number): number[][] {
+  const g = gaussian(prng(seed));
+  return Array.from({ length: k }, () => Array.from({ length: n }, () => g()));
+}
+
+/** core's fused kernels (their tf-ops path here) and the cpu backend's (the fused loop), on the same inputs. */
+async function fusedKernels(): Promise<Array<{ name: string; here: number[]; cpu: number[]; leaked: number }>> {
+  const cases: Array<{ name: string; run: () => tf.Tensor }> = [];
+  for (let k = 1; k <= 5; k++) {
+    const xs = vectors(k, 257, k);
+    const cs = xs.map((_, i) => (i % 2 ? -0.75 * (i + 1) : 1.5 / (i + 1)));
+    cases.push({
+      name: `linearCombination of ${k}`,
+      run: () => tf.tidy(() => linearCombination(xs.map((x, i) => [tf.tensor2d(x, [257, 1]), i % 2 ? tf.scalar(cs[i]) : cs[i]] as const))),
+    });
+  }
+  const [a, b] = vectors(2, 10_000, 9);
+  cases.push({ name: "sumOfSquares", run: () => tf.tidy(() => sumOfSquares(tf.tensor(a, [100, 100]))) });
+  cases.push({ name: "dot", run: () => tf.tidy(() => dot(tf.tensor(a, [100, 100]), tf.tensor(b, [100, 100]))) });
+  const out = [];
+  for (const c of cases) {
+    const before = tf.memory().numTensors;
+    const t = c.run();
+    const here = Array.from(await t.data());
+    t.dispose();
+    const leaked = tf.memory().numTensors - before;
+    const cpu = await onCpu(async () => {
+      const u = c.run();
+      const v = Array.from(await u.data());
+      u.dispose();
+      return v;
+    });
+    out.push({ name: c.name, here, cpu, leaked });
+  }
+  return out;
+}
+
+/** Six steps of one method on an MLP, here and on the cpu backend (fused kernels), same seeds: final weights. */
+async function trainBoth(specs: Spec[]): Promise<{ here: number[]; cpu: number[]; untrained: number[] }> {
+  const train = async () => {
+    const { x, y } = blobs(48, 4, 3, 2);
+    const ff = await createFlatfit({ seed: 5, plugins: withClasses(specs) }, quiet);
+    const model = mlp(3);
+    model.compile({ optimizer: ff.wrap(tf.train.sgd(0.1)), loss: "categoricalCrossentropy" });
+    await model.fit(x, y, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0, callbacks: [ff.callbacks()] });
+    const w = (await values(model.getWeights())).flat();
+    ff.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+    return w;
+  };
+  const fresh = mlp(3);
+  const untrained = (await values(fresh.getWeights())).flat();
+  fresh.dispose();
+  return { here: await train(), cpu: await onCpu(train), untrained };
+}
+
+type Rows = Array<{ variant: string; loss: number; metrics: Record<string, number> }>;
+
+/** quantize-on-eval's rows (ff.evaluate) for a trained MLP, here and on the cpu backend. */
+async function quantizeRows(): Promise<{ here: Rows; cpu: Rows }> {
+  const { x, y } = blobs(96, 4, 3, 4);
+  const model = mlp(2);
+  model.compile({ optimizer: tf.train.sgd(0.2), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  await model.fit(x, y, { epochs: 3, batchSize: 32, shuffle: false, verbose: 0 });
+  const weights = await values(model.getWeights());
+  const rows = async (): Promise<Rows> => {
+    const m = mlp(2);
+    m.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)));
+    m.compile({ optimizer: tf.train.sgd(0.2), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+    const xs = tf.tensor(await x.data(), x.shape);
+    const ys = tf.tensor(await y.data(), y.shape);
+    const ff = await createFlatfit({ plugins: [{ use: QuantizeOnEval, bits: [8, 6, 4] }] }, quiet);
+    const r = (await ff.evaluate(m, xs, ys)) as Rows;
+    ff.dispose();
+    m.dispose();
+    tf.dispose([xs, ys]);
+    return r.map(({ variant, loss, metrics }) => ({ variant, loss, metrics }));
+  };
+  const here = await rows();
+  const cpu = await onCpu(rows);
+  model.dispose();
+  tf.dispose([x, y]);
+  return { here, cpu };
+}
+
+/** @flatfit/metrics' Hutchinson trace of a quadratic (H = A, known), here and on the cpu backend. */
+async function quadraticTrace(): Promise<{ here: { value: number; stdError: number }; cpu: { value: number; stdError: number }; exact: number }> {
+  const spectrum = [4, 2.5, 1.5, 1, 0.5, 0.25];
+  const run = async () => {
+    const q = new QuadraticProblem(spectrum);
+    const r = await hessianTrace(q.loss, q.variables, { samples: 64, seed: 3 });
+    q.variables.forEach((v) => v.dispose());
+    return { value: r.value, stdError: r.stdError };
+  };
+  return { here: await run(), cpu: await onCpu(run), exact: spectrum.reduce((s, v) => s + v, 0) };
+}
+
+const api = { setup, stringUseError, contract, fusedKernels, trainBoth, quantizeRows, quadraticTrace };
+export type PageApi = typeof api;
+(globalThis as unknown as { flatfitPage: PageApi }).flatfitPage = api;
