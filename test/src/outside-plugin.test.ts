@@ -4,7 +4,8 @@
  * folder, the tarballs are installed there (everything else from the npm cache or registry), it is
  * built and its own tests run; then it is packed itself and installed, by name, into an app
  * beside @flatfit/core and @flatfit/testing, which loads it from a config file by package name and
- * runs the kit's fit contract on it.
+ * runs the kit's fit contract on it (on the backend $FLATFIT_TEST_BACKEND names, through the kit's
+ * `@flatfit/testing/setup.js`).
  */
 import test from "ava";
 import { spawn } from "node:child_process";
@@ -117,7 +118,8 @@ test("a plugin made outside the repo with `flatfit new plugin`, from packed tarb
       name: "outside-app",
       version: "1.0.0",
       private: true,
-      ava: { files: ["contract.test.js"], require: ["reflect-metadata"], workerThreads: false, serial: true, timeout: "3m" },
+      // the kit's setup puts tfjs on $FLATFIT_TEST_BACKEND, so each pass of the suite checks its backend here too
+      ava: { files: ["contract.test.js"], require: ["reflect-metadata", "@flatfit/testing/setup.js"], workerThreads: false, serial: true, timeout: "3m" },
     };
     fs.writeFileSync(path.join(appDir, "package.json"), JSON.stringify(app, null, 2) + "\n");
     const pluginPeers = JSON.parse(fs.readFileSync(path.join(pluginDir, "package.json"), "utf8")).peerDependencies as Record<string, string>;
