@@ -13,11 +13,14 @@ export interface Bundle {
   exports: string[];
 }
 
-/** esbuild, --platform=browser --format=esm, resolving packages from the test workspace. */
-export async function esbuildBrowser(entry: string, opts: { minify?: boolean } = {}): Promise<Bundle> {
+/**
+ * esbuild, --platform=browser --format=esm: `entry` is module source (resolved from the test
+ * workspace) or `{ file }`, a module on disk (TypeScript included).
+ */
+export async function esbuildBrowser(entry: string | { file: string }, opts: { minify?: boolean } = {}): Promise<Bundle> {
   const { build } = (await importEsm("esbuild")) as unknown as typeof import("esbuild");
   const r = await build({
-    stdin: { contents: entry, resolveDir: APP_DIR, loader: "js" },
+    ...(typeof entry === "string" ? { stdin: { contents: entry, resolveDir: APP_DIR, loader: "js" as const } } : { entryPoints: [entry.file] }),
     bundle: true,
     platform: "browser",
     format: "esm",

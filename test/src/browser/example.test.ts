@@ -6,8 +6,7 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { launchChromium } from "./chromium";
-import { serveStatic } from "./server";
+import { launchChromium, serveStatic } from "@flatfit/testing/chromium";
 
 const SITE = path.resolve(__dirname, "..", "..", "..", "..", "examples", "browser", "dist", "site");
 

@@ -6,9 +6,8 @@
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { esbuildBrowser } from "./bundle";
-import { launchChromium } from "./chromium";
 import type { PageApi } from "./page/main";
-import { serveStatic, type StaticServer } from "./server";
+import { launchChromium, serveStatic, type StaticServer } from "@flatfit/testing/chromium";
 
 const PAGE_SOURCE = path.resolve(__dirname, "..", "..", "..", "src", "browser", "page", "main.ts");
 const HTML = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>flatfit browser tests</title><script type="module" src="/app.js"></script>`;

@@ -1,8 +1,10 @@
 /**
- * Debian's Chromium for the browser tests, driven by playwright-core: installed with apt-get
- * when missing (as root, as CI and the project machines run; the report test does the same),
- * launched headless with WebGPU enabled and no background networking (this machine's network is
- * closed). WebGL runs on SwiftShader; WebGPU gives a SwiftShader adapter on an http://127.0.0.1 page.
+ * `@flatfit/testing/chromium` (Node only): Debian's Chromium for browser tests and benchmarks,
+ * driven by playwright-core (an optional peer): installed with apt-get when missing (as root, as
+ * CI and the project machines run; the report test does the same), launched headless with WebGPU
+ * enabled and no background networking (a closed network refuses it). Without a GPU, WebGL runs
+ * on SwiftShader, and WebGPU gives a SwiftShader adapter on an http://127.0.0.1 page (served by
+ * `serveStatic`), not on about:blank or file://.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,9 +28,9 @@ export function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (!root || !existsSync("/usr/bin/apt-get")) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
+    throw new Error(`The browser checks need Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
   }
-  console.log("installing Debian's chromium for the browser tests (apt-get install chromium)…");
+  console.log("installing Debian's chromium for the browser checks (apt-get install chromium)…");
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
   execFileSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env });
@@ -41,4 +43,4 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS });
 }
 
-if (require.main === module) ensureChromium();
+export { serveStatic, type StaticServer } from "./static-server";
