@@ -10,9 +10,10 @@ import { selectBackend, Logger } from "@flatfit/core";
 import { coreCase } from "./cases/core";
 import { pluginsCase } from "./cases/plugins";
 import { evaluationCase } from "./cases/evaluation";
+import { browserCase } from "./cases/browser";
 
 type Case = (repeats: number) => Promise<string>;
-const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase };
+const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase, browser: browserCase };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
