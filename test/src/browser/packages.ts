@@ -5,6 +5,7 @@ export const PACKAGES = [
   "@flatfit/data",
   "@flatfit/report",
   "@flatfit/testing",
+  "@flatfit/backends",
   "@flatfit/plugin-hero",
   "@flatfit/plugin-nso",
   "@flatfit/plugin-seht",
