@@ -5,6 +5,7 @@
  * package name or a path). Point an editor at it: `"$schema": "./flatfit.schema.json"`.
  */
 import "reflect-metadata";
+import "../node"; // the Node host: built-in plugins load by package name
 import { configJsonSchema } from "../config";
 import type { PluginClass } from "../plugin";
 import { BUILTIN_PLUGINS, resolvePlugin } from "../resolve";
