@@ -24,6 +24,8 @@ export interface BrowserRow {
   ms: number;
   ratio: number;
   readsPerStep: number;
+  /** GPU programs (shader dispatches) per step: runWebGLProgram / runWebGPUProgram calls. */
+  programsPerStep: number;
   target?: number;
 }
 
@@ -35,7 +37,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-let reads = { count: 0, watching: false };
+const reads = { count: 0, programs: 0, watching: false };
 
 async function setup(backend: string): Promise<string> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} could not be initialised in this browser`);
@@ -45,6 +47,14 @@ async function setup(backend: string): Promise<string> {
     const original = be[m];
     be[m] = function (this: unknown, ...args: unknown[]) {
       if (reads.watching) reads.count++;
+      return original.apply(this, args);
+    };
+  }
+  for (const m of ["runWebGLProgram", "runWebGPUProgram"]) {
+    const original = be[m];
+    if (typeof original !== "function") continue;
+    be[m] = function (this: unknown, ...args: unknown[]) {
+      if (reads.watching) reads.programs++;
       return original.apply(this, args);
     };
   }
@@ -66,6 +76,7 @@ interface Variant {
   run(): Promise<number>;
   steps: number;
   reads: number;
+  programs: number;
 }
 
 async function run(entries: BrowserEntry[], opts: { repeats: number; examples: number; batchSize: number }): Promise<BrowserRow[]> {
@@ -76,17 +87,18 @@ async function run(entries: BrowserEntry[], opts: { repeats: number; examples: n
   const variants: Variant[] = [];
   const disposers: Array<() => void> = [];
   const timed = (label: string, m: tf.LayersModel, callbacks: tf.Callback[], optimizer: tf.Optimizer) => {
-    const v: Variant = { label, steps: 0, reads: 0, run: async () => 0 };
+    const v: Variant = { label, steps: 0, reads: 0, programs: 0, run: async () => 0 };
     const minimize = optimizer.minimize.bind(optimizer);
     optimizer.minimize = ((f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => {
       v.steps++;
-      const before = reads.count;
+      const [r0, p0] = [reads.count, reads.programs];
       reads.watching = true;
       try {
         return minimize(f, returnCost, varList);
       } finally {
         reads.watching = false;
-        v.reads += reads.count - before;
+        v.reads += reads.count - r0;
+        v.programs += reads.programs - p0;
       }
     }) as typeof optimizer.minimize;
     compile(m, optimizer);
@@ -113,7 +125,7 @@ async function run(entries: BrowserEntry[], opts: { repeats: number; examples: n
   const base = median(samples.get(variants[0].label)!);
   const rows = variants.map((v, i) => {
     const ms = median(samples.get(v.label)!);
-    return { label: v.label, ms, ratio: ms / base, readsPerStep: v.reads / v.steps, target: i === 0 ? undefined : entries[i - 1].target };
+    return { label: v.label, ms, ratio: ms / base, readsPerStep: v.reads / v.steps, programsPerStep: v.programs / v.steps, target: i === 0 ? undefined : entries[i - 1].target };
   });
   disposers.forEach((d) => d());
   tf.dispose([x, y]);

@@ -67,15 +67,19 @@ export async function browserCase(repeats: number): Promise<string> {
     gpu[i].ms.toFixed(1),
     `${gpu[i].ratio.toFixed(2)} ${mark(gpu[i].ratio, row.target)}`.trim(),
     `${row.readsPerStep} / ${gpu[i].readsPerStep}`,
+    `${Math.round(row.programsPerStep)} / ${Math.round(gpu[i].programsPerStep)}`,
     row.target === undefined ? "" : `≤ ${row.target}`,
   ]);
   return [
     `### Plugins inside \`model.fit\` on GPU backends in Chromium ${version}: MLP 784-128-64-10, batch ${BATCH}, ${EXAMPLES} examples, median of ${repeats}`,
     "",
-    table(["method", "webgl ms / step", "webgl ratio", "webgpu ms / step", "webgpu ratio", "reads / step (webgl / webgpu)", "target"], rows),
+    table(["method", "webgl ms / step", "webgl ratio", "webgpu ms / step", "webgpu ratio", "reads / step (webgl / webgpu)", "GPU programs / step (webgl / webgpu)", "target"], rows),
     "",
     "Both backends in one run, variants interleaved within each backend; reads are device→host reads counted",
     "at the backend (`read`/`readSync`) inside `optimizer.minimize`. Headless Chromium here has no GPU: webgl",
     "and webgpu run on SwiftShader, a CPU emulation, so only the ratios and read counts carry over to a GPU.",
+    "GPU programs are the shader dispatches a step makes (`runWebGLProgram` / `runWebGPUProgram` calls, counted",
+    "like the reads): beyond the gradient evaluations they count the methods' own per-parameter arithmetic, which",
+    "runs as tf ops (the fused kernels' tf-ops path) on these backends.",
   ].join("\n");
 }
