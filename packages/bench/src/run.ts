@@ -11,9 +11,11 @@ import { coreCase } from "./cases/core";
 import { pluginsCase } from "./cases/plugins";
 import { evaluationCase } from "./cases/evaluation";
 import { browserCase } from "./cases/browser";
+import { backendsCase } from "./cases/backends";
+import { installExtras } from "./extras";
 
 type Case = (repeats: number) => Promise<string>;
-const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase, browser: browserCase };
+const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase, backends: backendsCase, browser: browserCase };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,12 +25,13 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const repeats = Number(arg("repeats") ?? 7);
   const only = (arg("only") ?? Object.keys(CASES).join(",")).split(",");
+  installExtras(); // @flatfit/backends, as the CLI runs
   const backend = await selectBackend("auto", new Logger("warn"));
   const header = [
     "# flatfit benchmarks",
     "",
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
-      `Node ${process.version}; tfjs ${tf.version.tfjs}, backend \`${backend}\`. Ratios are medians of ${repeats} interleaved runs.`,
+      `Node ${process.version}; tfjs ${tf.version.tfjs}, backend \`${backend}\` with @flatfit/backends' extras. Ratios are medians of ${repeats} interleaved runs.`,
     "",
   ];
   const sections: string[] = [];
