@@ -29,10 +29,12 @@ export function isBackendRegistered(name: string): boolean {
   return tf.engine().registryFactory[name] !== undefined;
 }
 
-function load(pkg: string): boolean {
+/** Loads a package: true when it loaded; a package that is there but throws is noted with its error. */
+function load(pkg: string, notes: string[]): boolean {
   try {
     return host().loadModule(pkg, undefined) !== undefined;
-  } catch {
+  } catch (err) {
+    notes.push(`${pkg} is installed but failed to load: ${String((err as Error).message ?? err).split("\n")[0]}`);
     return false;
   }
 }
@@ -41,7 +43,7 @@ function load(pkg: string): boolean {
 function loadNative(notes: string[]): string | undefined {
   if (isBackendRegistered("tensorflow")) return "registered before createFlatfit";
   for (const pkg of NATIVE) {
-    if (!load(pkg)) continue;
+    if (!load(pkg, notes)) continue;
     if (isBackendRegistered("tensorflow")) return pkg;
     notes.push(`${pkg} loads but registers no "tensorflow" backend`);
   }
@@ -77,7 +79,7 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   }
   if (want !== undefined && !isBackendRegistered(want)) {
     const pkg = PACKAGE[want as BackendPreference];
-    if (pkg && want !== "tensorflow") load(pkg);
+    if (pkg && want !== "tensorflow") load(pkg, notes);
     if (!isBackendRegistered(want)) throw unregistered(want as BackendPreference, notes);
   }
   await tf.ready();

@@ -79,3 +79,16 @@ test.serial("a backend name flatfit does not know is refused with the accepted v
   const bad = await selectBackend("gpu" as never, new Logger("silent")).then(() => undefined, (e: Error) => e);
   t.regex(bad!.message, /backend "gpu" is not one of: auto, tensorflow, cpu, wasm, webgl, webgpu/);
 });
+
+test.serial('backend "auto": a tfjs-node that is installed but throws on load is named with its error, and the current backend stays', async (t) => {
+  await tf.setBackend("cpu");
+  const dir = fakeNativeApp(false);
+  writeFileSync(path.join(dir, "node_modules", "@tensorflow", "tfjs-node", "index.js"), 'throw new Error("libtensorflow.so.2: cannot open shared object file");\n');
+  const lines: string[] = [];
+  const name = await inFolder(dir, () => selectBackend("auto", new Logger("info", (_l, m) => lines.push(m))));
+  t.is(name, "cpu");
+  t.true(
+    lines.some((l) => l.includes("@tensorflow/tfjs-node is installed but failed to load: libtensorflow.so.2: cannot open shared object file")),
+    lines.join("\n"),
+  );
+});
