@@ -5,6 +5,7 @@ export { LogisticProblem } from "./logistic";
 export { QuadraticProblem } from "./quadratic";
 export { RecordingOptimizer } from "./recording";
 export { HostReadCounter } from "./host-reads";
+export { BackendCounter } from "./backend-counter";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem } from "./models";
 export { checkFitContract, type ContractOptions } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";

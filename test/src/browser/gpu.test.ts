@@ -50,6 +50,8 @@ for (const backend of BACKENDS) {
   test.serial(`${backend}: the page runs on ${backend}, says so in browser terms, and asks for plugin classes`, async (t) => {
     const page = await pageFor(backend);
     t.is(page.backend, backend);
+    t.is(page.probe.reads, 1, "the counter sees the one readback of data()");
+    t.true(page.probe.programs >= 1, `the counter sees GPU programs (${page.probe.programs} for ones, fill and add)`);
     if (backend === "webgpu") t.regex(page.adapter ?? "", /swiftshader/i, `adapter ${page.adapter}`);
     const line = page.log.find((l) => l.startsWith("backend:"));
     t.is(line, `backend: ${backend} (the page's tfjs backend; pick another with tf.setBackend before createFlatfit, or the config's backend field)`);

@@ -17,6 +17,8 @@ export interface BackendPage {
   adapter?: string;
   /** What flatfit logged at createFlatfit on this page. */
   log: string[];
+  /** What the backend counter saw for one add and one data() on this backend. */
+  probe: { reads: number; programs: number };
   errors: string[];
   call<K extends keyof PageApi>(fn: K, ...args: Parameters<PageApi[K]>): Promise<Awaited<ReturnType<PageApi[K]>>>;
 }

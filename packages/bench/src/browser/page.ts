@@ -12,6 +12,7 @@ import HeroPlugin from "@flatfit/plugin-hero";
 import NsoPlugin from "@flatfit/plugin-nso";
 import PertoptPlugin from "@flatfit/plugin-pertopt";
 import SehtPlugin from "@flatfit/plugin-seht";
+import { BackendCounter } from "@flatfit/testing";
 
 export interface BrowserEntry {
   label: string;
@@ -37,27 +38,12 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const reads = { count: 0, programs: 0, watching: false };
+let counter: BackendCounter | undefined;
 
 async function setup(backend: string): Promise<string> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} could not be initialised in this browser`);
   await tf.ready();
-  const be = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const m of ["read", "readSync"]) {
-    const original = be[m];
-    be[m] = function (this: unknown, ...args: unknown[]) {
-      if (reads.watching) reads.count++;
-      return original.apply(this, args);
-    };
-  }
-  for (const m of ["runWebGLProgram", "runWebGPUProgram"]) {
-    const original = be[m];
-    if (typeof original !== "function") continue;
-    be[m] = function (this: unknown, ...args: unknown[]) {
-      if (reads.watching) reads.programs++;
-      return original.apply(this, args);
-    };
-  }
+  counter = new BackendCounter(tf.backend());
   return tf.getBackend();
 }
 
@@ -74,6 +60,7 @@ function mlp(): tf.Sequential {
 interface Variant {
   label: string;
   run(): Promise<number>;
+  /** Steps, reads and GPU programs counted over every run of this variant. */
   steps: number;
   reads: number;
   programs: number;
@@ -88,24 +75,17 @@ async function run(entries: BrowserEntry[], opts: { repeats: number; examples: n
   const disposers: Array<() => void> = [];
   const timed = (label: string, m: tf.LayersModel, callbacks: tf.Callback[], optimizer: tf.Optimizer) => {
     const v: Variant = { label, steps: 0, reads: 0, programs: 0, run: async () => 0 };
-    const minimize = optimizer.minimize.bind(optimizer);
-    optimizer.minimize = ((f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => {
-      v.steps++;
-      const [r0, p0] = [reads.count, reads.programs];
-      reads.watching = true;
-      try {
-        return minimize(f, returnCost, varList);
-      } finally {
-        reads.watching = false;
-        v.reads += reads.count - r0;
-        v.programs += reads.programs - p0;
-      }
-    }) as typeof optimizer.minimize;
+    counter!.watchSteps(optimizer);
     compile(m, optimizer);
     v.run = async () => {
+      const [s0, r0, p0] = [counter!.steps, counter!.reads, counter!.programs];
       const t0 = performance.now();
       await m.fit(x, y, { epochs: 1, batchSize: opts.batchSize, shuffle: false, verbose: 0, callbacks });
-      return (performance.now() - t0) / stepsPerFit;
+      const ms = (performance.now() - t0) / stepsPerFit;
+      v.steps += counter!.steps - s0;
+      v.reads += counter!.reads - r0;
+      v.programs += counter!.programs - p0;
+      return ms;
     };
     variants.push(v);
   };

@@ -15,8 +15,7 @@ import NsoPlugin from "@flatfit/plugin-nso";
 import PertoptPlugin from "@flatfit/plugin-pertopt";
 import QuantizeOnEval from "@flatfit/plugin-quantize-on-eval";
 import SehtPlugin from "@flatfit/plugin-seht";
-import { blobs, bnDropoutModel, gaussian, mlp, prng, QuadraticProblem, withSeededMathRandom } from "@flatfit/testing";
-import { countBackendReads, type ReadCounter } from "./reads";
+import { BackendCounter, blobs, bnDropoutModel, gaussian, mlp, prng, QuadraticProblem, withSeededMathRandom } from "@flatfit/testing";
 
 const CLASSES: Record<string, PluginClass> = {
   hero: HeroPlugin,
@@ -53,18 +52,27 @@ async function onCpu<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-let reads: ReadCounter | undefined;
+let counter: BackendCounter | undefined;
 
 /** BatchNormalization moving statistics (the layers' weights after gamma and beta). */
 const bnStats = (m: tf.LayersModel): tf.Tensor[] =>
   m.layers.filter((l) => l.getClassName() === "BatchNormalization").flatMap((l) => l.getWeights().slice(2));
 
 /** Switches to `backend` and describes it (WebGPU: the adapter's vendor and architecture). */
-async function setup(backend: string): Promise<{ backend: string; adapter?: string; log: string[] }> {
+async function setup(backend: string): Promise<{ backend: string; adapter?: string; log: string[]; probe: { reads: number; programs: number } }> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`backend ${backend} could not be initialised`);
   await tf.ready();
-  reads = countBackendReads(tf.backend());
+  counter = new BackendCounter(tf.backend());
+  // the counter's own check: one op (a GPU program) and one read, watched
+  const probe = await counter.watch(async () => {
+    const [r0, p0] = [counter!.reads, counter!.programs];
+    // 4096 values: small tensors are computed on the CPU by both backends (CPU forwarding)
+    const t = tf.tidy(() => tf.add(tf.ones([4096]), tf.fill([4096], 2)));
+    await t.data();
+    t.dispose();
+    return { reads: counter!.reads - r0, programs: counter!.programs - p0 };
+  });
   const log: string[] = [];
   const ff = await createFlatfit({}, { logSink: (_l, m) => log.push(m) });
   ff.dispose();
@@ -73,7 +81,7 @@ async function setup(backend: string): Promise<{ backend: string; adapter?: stri
     const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
     adapter = info ? `${info.vendor ?? "?"}/${info.architecture ?? "?"}` : undefined;
   }
-  return { backend: tf.getBackend(), adapter, log };
+  return { backend: tf.getBackend(), adapter, log, probe };
 }
 
 /** What createFlatfit says for a plugin named by string in a browser. */
@@ -91,6 +99,7 @@ export interface ContractResult {
   weightsEqual: boolean;
   firstDifference?: string;
   bnMoved: boolean;
+  /** Device→host reads at the backend inside the steps of the three fits. */
   stepReads: number;
   steps: number;
   numTensors: [number, number];
@@ -113,17 +122,12 @@ async function contract(specs: Spec[]): Promise<ContractResult> {
   const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: withClasses(specs) });
   const model = bnDropoutModel(1);
   const optimizer = ff.wrap(tf.train.sgd(0));
-  let steps = 0;
-  const minimize = optimizer.minimize.bind(optimizer);
-  optimizer.minimize = ((f: () => tf.Scalar, returnCost?: boolean, varList?: tf.Variable[]) => {
-    steps++;
-    return reads!.watch(() => minimize(f, returnCost, varList));
-  }) as typeof optimizer.minimize;
+  const steps0 = counter!.steps;
+  counter!.watchSteps(optimizer);
   compile(model, optimizer);
   try {
-    reads!.count = 0;
+    const reads0 = counter!.reads;
     const hFlat = await fitOnce(model, [ff.callbacks()]);
-    const stepReads = reads!.count;
     const [a, b] = [await values(model.getWeights()), await values(plain.getWeights())];
     let firstDifference: string | undefined;
     a.forEach((w, i) => {
@@ -137,6 +141,7 @@ async function contract(specs: Spec[]): Promise<ContractResult> {
     const afterFirst = tf.memory().numTensors;
     await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] });
     const afterSecond = tf.memory().numTensors;
+    const stepReads = counter!.reads - reads0;
     await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
     const plainFirst = tf.memory().numTensors;
     await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
@@ -148,7 +153,7 @@ async function contract(specs: Spec[]): Promise<ContractResult> {
       firstDifference,
       bnMoved,
       stepReads,
-      steps,
+      steps: counter!.steps - steps0,
       numTensors: [afterFirst, afterSecond],
       plainNumTensors: [plainFirst, plainSecond],
     };
