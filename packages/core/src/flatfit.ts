@@ -13,6 +13,7 @@ import { coreConfigSchema, toIssues, type FlatfitConfig, type ResolvedCoreConfig
 import { readConfigFile, type SourcedConfig } from "./config-file";
 import { constructPlugin, createContainer } from "./container";
 import type { EvalRow } from "./context";
+import { isDataset, materialize } from "./dataset";
 import { coreApiMismatch } from "./compat";
 import { FlatfitConfigError, type ConfigIssue } from "./errors";
 import { evaluateVariants } from "./evaluate";
@@ -21,6 +22,8 @@ import { host } from "./host";
 import { HessianVectorProduct } from "./hvp";
 import { Logger, type LogSink } from "./logger";
 import { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX, type OptimizerRuntime } from "./optimizer";
+import { encodeState, takeStashedState, toTensors, watchOptimizerConfigs, type SavedStateConfig } from "./saved-state";
+import { instrumentTaps, TapOwner } from "./taps";
 import type { FlatfitPlugin, PluginClass } from "./plugin";
 import { RandomSource } from "./random";
 import { PluginResolveError, resolvePlugin } from "./resolve";
@@ -38,6 +41,8 @@ interface LoadedPlugin {
   id: string;
   /** "hero#0": unique per position, used to name saved state. */
   key: string;
+  /** "plugins[1] (grad-l1)": how errors name it. */
+  label: string;
   instance: FlatfitPlugin;
 }
 
@@ -49,6 +54,8 @@ export class Flatfit {
   readonly engine: StepEngine;
   private readonly runtime: OptimizerRuntime;
   private lastWrapped?: FlatfitOptimizer;
+  /** The model this instance trains (one instance per model: plugin state and the step count are that model's). */
+  private model?: tf.LayersModel;
   private disposed = false;
 
   /** Use `createFlatfit`; this constructor takes already validated parts. */
@@ -70,8 +77,8 @@ export class Flatfit {
         const { value, grads } = this.engine.gradients(f, varList);
         return { value, grads };
       },
-      pluginWeights: () => this.pluginWeights(),
-      loadPluginWeights: (w) => this.loadPluginWeights(w),
+      encodeState: () => this.encodeState(),
+      loadPluginWeights: (w) => this.loadStateWeights(w.map((x) => ({ name: x.name.slice(STATE_PREFIX.length), tensor: x.tensor }))),
     };
   }
 
@@ -87,10 +94,22 @@ export class Flatfit {
     return p.instance as T;
   }
 
-  /** Wraps an optimizer: pass the result to `model.compile({optimizer})`. */
+  /**
+   * Wraps an optimizer: pass the result to `model.compile({optimizer})`. An optimizer that a saved
+   * model was loaded with brings the flatfit state it was saved with (plugins, step count, random stream).
+   */
   wrap(inner: tf.Optimizer): FlatfitOptimizer {
     this.assertLive("wrap");
     const base = isFlatfitOptimizer(inner) ? inner.inner : inner;
+    const saved = takeStashedState(base);
+    if (saved) {
+      const tensors = toTensors(saved);
+      try {
+        this.loadStateWeights(tensors);
+      } finally {
+        tf.dispose(tensors.map((w) => w.tensor));
+      }
+    }
     const wrapped = new FlatfitOptimizer(base, this.runtime);
     this.lastWrapped = wrapped;
     return wrapped;
@@ -106,13 +125,14 @@ export class Flatfit {
     this.assertLive("attach");
     const current = model.optimizer;
     if (current == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
+    this.bindModel(model, "attach(model)");
     instrumentFit(model, (validationData) => this.callbacks({ ...opts, validationData }) as FlatfitCallback);
     if (isFlatfitOptimizer(current) && current === this.lastWrapped) return model;
     const pending = isFlatfitOptimizer(current) ? current.takePendingState() : [];
     const wrapped = this.wrap(current);
     if (pending.length > 0) {
       try {
-        this.loadPluginWeights(pending);
+        this.loadStateWeights(pending.map((w) => ({ name: w.name.slice(STATE_PREFIX.length), tensor: w.tensor })));
       } finally {
         tf.dispose(pending.map((w) => w.tensor));
       }
@@ -124,7 +144,33 @@ export class Flatfit {
   /** The callback for `model.fit({callbacks: [ff.callbacks({validationData})]})`. */
   callbacks(opts: CallbackOptions = {}): tf.Callback {
     this.assertLive("callbacks");
-    return new FlatfitCallback(this.hooks, this.engine, this.random, this.logger, opts);
+    return new FlatfitCallback(this.hooks, this.engine, this.random, this.logger, opts, (model) => this.bindModel(model, "model.fit with ff.callbacks()"));
+  }
+
+  /**
+   * Ties this instance to `model` (its first), and refuses what it cannot train right: a second
+   * model, or a stateful RNN when plugins evaluate the closure several times per step.
+   */
+  private bindModel(given: tf.LayersModel, where: string): void {
+    // A Sequential trains through the LayersModel it wraps (fit's callbacks see that one).
+    const inner = (given as unknown as { model?: unknown }).model;
+    const model = given instanceof tf.Sequential && inner instanceof tf.LayersModel ? inner : given;
+    if (this.model !== undefined && this.model !== model) {
+      throw new Error(
+        `${where}: this flatfit instance already trains model "${this.model.name}", not "${model.name}". Plugin state and the ` +
+          `step count belong to one model: create one instance per model (await createFlatfit(config) again, with the same config).`,
+      );
+    }
+    this.model = model;
+    this.engine.model = model;
+    if (this.engine.passThrough) return;
+    const stateful = statefulLayer(model);
+    if (stateful) {
+      throw new Error(
+        `${where}: layer "${stateful}" is stateful (stateful: true). Gradient plugins evaluate the loss several times per step, ` +
+          `which would advance its state once per evaluation. Train it with stateful: false, or without gradient plugins.`,
+      );
+    }
   }
 
   /**
@@ -139,9 +185,26 @@ export class Flatfit {
     return this.engine.run(loss, vars, inner);
   }
 
-  /** One row per variant: `float32` first, then what plugins add (e.g. `{variant: "4bit", bits: 4}`). */
-  async evaluate(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[], y: tf.Tensor | tf.Tensor[], opts: { batchSize?: number } = {}): Promise<EvalRow[]> {
+  /**
+   * One row per variant: `float32` first, then what plugins add (e.g. `{variant: "4bit", bits: 4}`).
+   * Data: `x, y` tensors, or a `tf.data.Dataset` of `{xs, ys}` batches as `x` (read once).
+   */
+  async evaluate(
+    model: tf.LayersModel,
+    x: tf.Tensor | tf.Tensor[] | tf.data.Dataset<tf.TensorContainer>,
+    y?: tf.Tensor | tf.Tensor[],
+    opts: { batchSize?: number } = {},
+  ): Promise<EvalRow[]> {
     this.assertLive("evaluate");
+    if (isDataset(x)) {
+      const { pair, tensors } = await materialize(x);
+      try {
+        return await evaluateVariants(this.hooks, this.logger, model, pair[0], pair[1], opts.batchSize);
+      } finally {
+        tf.dispose(tensors);
+      }
+    }
+    if (y === undefined) throw new TypeError("evaluate(model, x, y): y is missing (or pass a tf.data.Dataset of {xs, ys} as x)");
     return evaluateVariants(this.hooks, this.logger, model, x, y, opts.batchSize);
   }
 
@@ -149,6 +212,7 @@ export class Flatfit {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.engine.kept.flush();
     for (const p of this.plugins) p.instance.dispose?.();
   }
 
@@ -156,27 +220,36 @@ export class Flatfit {
     if (this.disposed) throw new Error(`${what}: this flatfit instance was disposed`);
   }
 
-  private pluginWeights(): NamedTensor[] {
-    const out: NamedTensor[] = [];
-    for (const p of this.plugins) {
-      const state = p.instance.getState?.();
-      if (!state) continue;
-      for (const [name, tensor] of Object.entries(state)) out.push({ name: `${STATE_PREFIX}${p.key}/${name}`, tensor: tf.clone(tensor) });
+  /** flatfit's state for a saved model: every plugin's `getState()`, the step count, the random stream. */
+  private encodeState(): SavedStateConfig {
+    const core: NamedTensor[] = [
+      { name: "core/step", tensor: tf.scalar(this.engine.step, "int32") },
+      { name: "core/random", tensor: tf.scalar(this.random.state, "int32") },
+    ];
+    try {
+      const weights = [...core];
+      for (const p of this.plugins) {
+        const state = p.instance.getState?.();
+        if (state) for (const [name, tensor] of Object.entries(state)) weights.push({ name: `${p.key}/${name}`, tensor });
+      }
+      return encodeState(weights);
+    } finally {
+      tf.dispose(core.map((w) => w.tensor));
     }
-    return out;
   }
 
-  private loadPluginWeights(weights: NamedTensor[]): void {
+  /** Restores what `encodeState` saved (names `core/…` and `<plugin key>/…`); the tensors stay the caller's. */
+  private loadStateWeights(weights: NamedTensor[]): void {
     const byKey = new Map<string, tf.NamedTensorMap>();
     for (const w of weights) {
-      const rest = w.name.slice(STATE_PREFIX.length);
-      const slash = rest.indexOf("/");
-      const key = rest.slice(0, slash);
+      const slash = w.name.indexOf("/");
+      const key = w.name.slice(0, slash);
       if (!byKey.has(key)) byKey.set(key, {});
-      byKey.get(key)![rest.slice(slash + 1)] = w.tensor;
+      byKey.get(key)![w.name.slice(slash + 1)] = w.tensor;
     }
     const known = new Map(this.plugins.map((p) => [p.key, p] as const));
     for (const key of byKey.keys()) {
+      if (key === "core") continue;
       const p = known.get(key);
       if (!p || !p.instance.setState) {
         throw new Error(
@@ -185,8 +258,36 @@ export class Flatfit {
         );
       }
     }
-    for (const [key, state] of byKey) known.get(key)!.instance.setState!(state);
+    const core = byKey.get("core");
+    if (core?.step) this.engine.step = core.step.dataSync()[0];
+    if (core?.random) this.random.state = core.random.dataSync()[0];
+    for (const [key, state] of byKey) if (key !== "core") known.get(key)!.instance.setState!(state);
   }
+}
+
+/** A plugin's id names its saved state and its errors: it must be there, and be a plain name. */
+const PLUGIN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function pluginIdProblem(cls: PluginClass, from: string): string | undefined {
+  const id = (cls as { id?: unknown }).id;
+  if (typeof id === "string" && PLUGIN_ID.test(id)) return undefined;
+  const what = id === undefined ? "has no static id" : `has static id ${JSON.stringify(id)}, which is not a plain name`;
+  return (
+    `the plugin class ${cls.name || "(anonymous)"} (from ${from}) ${what}: give it one, e.g. static id = "my-method" ` +
+    `(letters, digits, ".", "_", "-"; it names the plugin's saved state and its errors)`
+  );
+}
+
+/** The name of the first layer with `stateful: true` (nested models included), if any. */
+function statefulLayer(model: tf.LayersModel): string | undefined {
+  for (const layer of model.layers) {
+    if ((layer as unknown as { stateful?: boolean }).stateful === true) return layer.name;
+    const inner = (layer as unknown as { layers?: unknown }).layers;
+    if (Array.isArray(inner)) {
+      const found = statefulLayer(layer as unknown as tf.LayersModel);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -218,7 +319,7 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
   }
   const core = parsed.data!;
 
-  const specs: Array<{ cls: PluginClass; id: string; options: unknown }> = [];
+  const specs: Array<{ cls: PluginClass; id: string; options: unknown; index: number }> = [];
   core.plugins.forEach((spec, i) => {
     const at: (string | number)[] = ["plugins", i];
     if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
@@ -238,6 +339,11 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
       issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${err.message}` });
       return;
     }
+    const badId = pluginIdProblem(resolved.cls, resolved.from);
+    if (badId) {
+      issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${badId}` });
+      return;
+    }
     const incompatible = coreApiMismatch(resolved.cls, resolved.id);
     if (incompatible) {
       issues.push({ path: [...at, "use"], message: `plugins[${i}].use: ${incompatible}` });
@@ -246,11 +352,11 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
     const schema = resolved.cls.options;
     const label = `plugins[${i}] (${resolved.id})`;
     if (!schema) {
-      specs.push({ cls: resolved.cls, id: resolved.id, options });
+      specs.push({ cls: resolved.cls, id: resolved.id, options, index: i });
       return;
     }
     const result = schema.safeParse(options);
-    if (result.success) specs.push({ cls: resolved.cls, id: resolved.id, options: result.data });
+    if (result.success) specs.push({ cls: resolved.cls, id: resolved.id, options: result.data, index: i });
     else issues.push(...toIssues(result.error, at, options, label, schema));
   });
   if (issues.length > 0) fail();
@@ -262,16 +368,23 @@ export async function createFlatfit(config: FlatfitConfig | string = {}, opts: C
   hvp.relativeStep = core.hvp.relativeStep;
   const backend = await selectBackend(core.backend, logger);
 
+  watchOptimizerConfigs();
   const container = createContainer(core, { random, logger, hvp });
   const hooks = createHooks();
+  const owner = new TapOwner();
+  instrumentTaps(hooks, owner, random);
   const counts = new Map<string, number>();
-  const plugins: LoadedPlugin[] = specs.map(({ cls, id, options }) => {
+  const plugins: LoadedPlugin[] = specs.map(({ cls, id, options, index }) => {
     const n = counts.get(id) ?? 0;
     counts.set(id, n + 1);
-    const instance = constructPlugin(container, cls, options);
-    return { id, key: `${id}#${n}`, instance };
+    const label = `plugins[${index}] (${id})`;
+    const instance = constructPlugin(container, cls, options, label);
+    return { id, key: `${id}#${n}`, instance, label };
   });
-  for (const p of plugins) p.instance.apply(hooks);
+  for (const p of plugins) owner.during(p.label, () => p.instance.apply(hooks));
   if (core.seed === undefined) logger.debug(`seed: ${random.seed} (set "seed" in the config to repeat this run)`);
   return new Flatfit(core, backend, container, plugins, hooks);
 }
+
+// Models saved with flatfit state must find it when they are loaded, even before createFlatfit.
+watchOptimizerConfigs();

@@ -1,18 +1,22 @@
 /**
- * `attach(model)` instruments `model.fit` (on that model instance only) so that every fit runs
- * with flatfit's callback first in its list, fed with fit's own `validationData`. The user's
- * `model.fit(...)` call stays as it was.
+ * `attach(model)` instruments `model.fit` and `model.fitDataset` (on that model instance only)
+ * so that every training run gets flatfit's callback first in its list, fed with the run's own
+ * validation data: `validationData` (tensors or, for fitDataset, a Dataset) or, for `fit`, the
+ * same `validationSplit` slice that tfjs validates on. The user's calls stay as they were.
+ * (`trainOnBatch` needs nothing here: it calls the wrapped optimizer, one step per call.)
  */
 import * as tf from "@tensorflow/tfjs";
-import { FlatfitCallback } from "./callbacks";
+import { FlatfitCallback, type Validation } from "./callbacks";
 
 const ORIGINAL_FIT = Symbol.for("flatfit.originalFit");
+const ORIGINAL_FIT_DATASET = Symbol.for("flatfit.originalFitDataset");
 type Fit = tf.LayersModel["fit"];
-type Instrumented = tf.LayersModel & { [ORIGINAL_FIT]?: Fit };
-type Validation = [tf.Tensor | tf.Tensor[], tf.Tensor | tf.Tensor[]];
+type FitDataset = tf.LayersModel["fitDataset"];
+type Instrumented = tf.LayersModel & { [ORIGINAL_FIT]?: Fit; [ORIGINAL_FIT_DATASET]?: FitDataset };
+type Inputs = tf.Tensor | tf.Tensor[] | { [name: string]: tf.Tensor };
 
 /** fit's `callbacks` argument as a list of real callbacks (tfjs accepts several shapes). */
-function asCallbackList(cbs: tf.ModelFitArgs["callbacks"]): tf.CustomCallback[] | tf.Callback[] {
+function asCallbackList(cbs: tf.ModelFitArgs["callbacks"]): tf.Callback[] {
   if (cbs == null) return [];
   const list = (Array.isArray(cbs) ? cbs : [cbs]) as unknown[];
   return list.map((c) =>
@@ -22,15 +26,58 @@ function asCallbackList(cbs: tf.ModelFitArgs["callbacks"]): tf.CustomCallback[] 
   ) as tf.Callback[];
 }
 
-export function instrumentFit(model: tf.LayersModel, makeCallback: (validationData?: Validation) => FlatfitCallback): void {
+/** The inputs as a list in the model's input order (tfjs accepts a tensor, a list, or a map by input name). */
+function asList(model: tf.LayersModel, x: Inputs, names: string[]): tf.Tensor[] {
+  if (x instanceof tf.Tensor) return [x];
+  if (Array.isArray(x)) return x;
+  return names.map((n) => {
+    const t = (x as Record<string, tf.Tensor>)[n];
+    if (t === undefined) throw new Error(`fit: no data for "${n}" of model "${model.name}"`);
+    return t;
+  });
+}
+
+/** The rows tfjs's `fit` validates on for `validationSplit`: the last ⌊n·split⌋… of the data, as tfjs slices them. */
+export function validationSplitOf(model: tf.LayersModel, x: Inputs, y: Inputs, split: number): [tf.Tensor[], tf.Tensor[]] {
+  const xs = asList(model, x, model.inputNames);
+  const ys = asList(model, y, model.outputNames);
+  const n = xs[0].shape[0];
+  const at = Math.floor(n * (1 - split));
+  const tail = (t: tf.Tensor) => tf.slice(t, at, n - at);
+  return [xs.map(tail), ys.map(tail)];
+}
+
+export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?: Validation) => FlatfitCallback): void {
   const m = model as Instrumented;
-  const original: Fit = m[ORIGINAL_FIT] ?? m.fit;
-  m[ORIGINAL_FIT] = original;
-  m.fit = function (this: tf.LayersModel, x, y, args: tf.ModelFitArgs = {}) {
-    const callbacks = asCallbackList(args.callbacks) as tf.Callback[];
-    if (callbacks.some((c) => c instanceof FlatfitCallback)) return original.call(model, x, y, args);
+  const fit: Fit = m[ORIGINAL_FIT] ?? m.fit;
+  const fitDataset: FitDataset = m[ORIGINAL_FIT_DATASET] ?? m.fitDataset;
+  m[ORIGINAL_FIT] = fit;
+  m[ORIGINAL_FIT_DATASET] = fitDataset;
+
+  m.fit = async function (this: tf.LayersModel, x, y, args: tf.ModelFitArgs = {}) {
+    const callbacks = asCallbackList(args.callbacks);
+    if (callbacks.some((c) => c instanceof FlatfitCallback)) return fit.call(model, x, y, args);
     const vd = args.validationData;
-    const validation = Array.isArray(vd) && vd.length >= 2 ? ([vd[0], vd[1]] as Validation) : undefined;
-    return original.call(model, x, y, { ...args, callbacks: [makeCallback(validation), ...callbacks] });
+    let validation: Validation | undefined;
+    let sliced: tf.Tensor[] = [];
+    if (Array.isArray(vd) && vd.length >= 2) validation = [vd[0], vd[1]] as Validation;
+    else if (args.validationSplit != null && args.validationSplit > 0 && args.validationSplit < 1) {
+      const [xs, ys] = validationSplitOf(model, x as Inputs, y as Inputs, args.validationSplit);
+      sliced = [...xs, ...ys];
+      validation = [xs.length === 1 ? xs[0] : xs, ys.length === 1 ? ys[0] : ys];
+    }
+    try {
+      return await fit.call(model, x, y, { ...args, callbacks: [makeCallback(validation), ...callbacks] });
+    } finally {
+      tf.dispose(sliced);
+    }
   } as Fit;
+
+  m.fitDataset = function (this: tf.LayersModel, dataset, args) {
+    const callbacks = asCallbackList(args.callbacks);
+    if (callbacks.some((c) => c instanceof FlatfitCallback)) return fitDataset.call(model, dataset, args);
+    const vd = args.validationData as unknown;
+    const validation = vd == null ? undefined : Array.isArray(vd) ? ([vd[0], vd[1]] as Validation) : (vd as Validation);
+    return fitDataset.call(model, dataset, { ...args, callbacks: [makeCallback(validation), ...callbacks] });
+  } as FitDataset;
 }

@@ -5,10 +5,14 @@
  * `getWeights`/`setWeights` carry the inner optimizer's state AND the plugins' state.
  *
  * Save and resume: `model.save(url, {includeOptimizer: true})`, `tf.loadLayersModel(url)`, then
- * `ff.attach(model)`. Loading restores an unbound wrapper that holds the saved plugin state until
- * `attach` hands it to the plugins of the new flatfit instance.
+ * `ff.attach(model)`. The saved optimizer is the inner one (its class name, its config, its
+ * weights), so the model loads without flatfit too; flatfit's state (plugins, step count, random
+ * stream) rides in the config under the key `flatfit` (see saved-state.ts). Models saved by
+ * earlier versions (class `FlatfitOptimizer`, plugin state among the optimizer weights) still load:
+ * into an unbound wrapper that holds the state until `attach`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { CONFIG_KEY, encodeState, type SavedStateConfig } from "./saved-state";
 import type { NamedTensor } from "./tensors";
 
 /** Optimizer weights whose names start with this belong to plugins, not the inner optimizer. */
@@ -19,8 +23,8 @@ const BRAND = Symbol.for("flatfit.optimizer");
 export interface OptimizerRuntime {
   minimize(f: () => tf.Scalar, varList: tf.Variable[] | undefined, inner: tf.Optimizer): tf.Scalar;
   gradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap };
-  /** Plugin state as optimizer weights (names start with STATE_PREFIX). */
-  pluginWeights(): NamedTensor[];
+  /** flatfit's state (plugins, step count, random stream), encoded for the optimizer config. */
+  encodeState(): SavedStateConfig;
   /** Restores plugin state from optimizer weights (names start with STATE_PREFIX). */
   loadPluginWeights(weights: NamedTensor[]): void;
 }
@@ -52,6 +56,7 @@ export class FlatfitOptimizer extends tf.Optimizer {
   }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    this.releaseSaved();
     if (!this.runtime) return this.inner.minimize(f, returnCost, varList);
     const loss = this.runtime.minimize(f, varList, this.inner);
     if (returnCost) return loss;
@@ -85,10 +90,13 @@ export class FlatfitOptimizer extends tf.Optimizer {
     return this.inner.iterations;
   }
 
+  /** The inner optimizer's weights (flatfit's own state travels in `getConfig`). */
   override async getWeights(): Promise<NamedTensor[]> {
+    this.releaseSaved();
     const inner = await this.inner.getWeights();
-    const plugins = this.runtime ? this.runtime.pluginWeights() : this.pending.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
-    return [...inner, ...plugins];
+    // tfjs's optimizers make a fresh `iter` scalar per call that model.save never frees: freed here, at the next call or step
+    this.saved = inner.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable));
+    return inner;
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
@@ -97,6 +105,12 @@ export class FlatfitOptimizer extends tf.Optimizer {
     if (this.runtime) this.runtime.loadPluginWeights(plugin);
     else this.replacePending(plugin);
     await this.inner.setWeights(inner);
+  }
+
+  private saved: tf.Tensor[] = [];
+  private releaseSaved(): void {
+    tf.dispose(this.saved);
+    this.saved = [];
   }
 
   private replacePending(weights: NamedTensor[]): void {
@@ -111,8 +125,15 @@ export class FlatfitOptimizer extends tf.Optimizer {
     return p;
   }
 
+  /** Saved as the inner optimizer: a model saved with `includeOptimizer` loads without flatfit. */
+  override getClassName(): string {
+    return this.inner.getClassName();
+  }
+
+  /** The inner optimizer's config, plus flatfit's state under `flatfit` (read to the host: not for use inside a step). */
   override getConfig(): tf.serialization.ConfigDict {
-    return { inner: { className: this.inner.getClassName(), config: this.inner.getConfig() } };
+    const state = this.runtime ? this.runtime.encodeState() : undefined;
+    return { ...this.inner.getConfig(), [CONFIG_KEY]: (state ?? pendingConfig(this.pending)) as unknown as tf.serialization.ConfigDict };
   }
 
   static override fromConfig<T extends tf.serialization.Serializable>(
@@ -131,10 +152,17 @@ export class FlatfitOptimizer extends tf.Optimizer {
   }
 
   override dispose(): void {
+    this.releaseSaved();
     tf.dispose(this.pending.map((w) => w.tensor));
     this.pending = [];
     this.inner.dispose();
   }
 }
 
+/** State loaded into an unbound wrapper (a model saved by an earlier version), encoded again. */
+function pendingConfig(pending: readonly NamedTensor[]): SavedStateConfig | undefined {
+  return pending.length === 0 ? undefined : encodeState(pending.map((w) => ({ name: w.name.slice(STATE_PREFIX.length), tensor: w.tensor })));
+}
+
+// Models saved by earlier versions name this class.
 tf.serialization.registerClass(FlatfitOptimizer);

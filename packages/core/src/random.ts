@@ -18,7 +18,7 @@ function mix32(x: number): number {
 
 /** mulberry32: a 32-bit state, uniform numbers in [0, 1) with 32 random bits. */
 class Mulberry32 {
-  constructor(private state: number) {}
+  constructor(public state: number) {}
   next(): number {
     this.state = (this.state + 0x6d2b79f5) | 0;
     let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
@@ -50,9 +50,46 @@ export class RandomSource {
     this.stream = new Mulberry32(mix32(this.seed ^ 0x9e3779b9) || 1);
   }
 
+  /** Open "common random numbers" frames, innermost last (see `sameDraws`). */
+  private readonly frames: Array<{ tape: number[]; at: number }> = [];
+
+  /**
+   * The stream's position: a 32-bit integer. Saved with the optimizer's weights, so that a resumed
+   * run draws what the uninterrupted run would have drawn.
+   */
+  get state(): number {
+    return this.stream.state;
+  }
+  set state(s: number) {
+    if (!Number.isInteger(s)) throw new TypeError(`RandomSource.state: expected a 32-bit integer, got ${s}`);
+    this.stream.state = s | 0;
+  }
+
+  /**
+   * Runs `fn` so that its draws repeat those of the earlier runs that shared `tape`: the first run
+   * records the numbers it draws, later runs get the same numbers back (then fresh ones, if they
+   * draw more). Frames nest: a draw belongs to the innermost open frame. The step engine opens one
+   * per plugin oracle call, so that within one step every call of a plugin's oracle makes the same
+   * draws (common random numbers), and finite differences over a noisy oracle measure curvature.
+   */
+  sameDraws<T>(tape: number[], fn: () => T): T {
+    this.frames.push({ tape, at: 0 });
+    try {
+      return fn();
+    } finally {
+      this.frames.pop();
+    }
+  }
+
   /** A uniform number in [0, 1). */
   next(): number {
-    return this.stream.next();
+    const frame = this.frames[this.frames.length - 1];
+    if (frame === undefined) return this.stream.next();
+    if (frame.at < frame.tape.length) return frame.tape[frame.at++];
+    const r = this.stream.next();
+    frame.tape.push(r);
+    frame.at++;
+    return r;
   }
 
   /** A seed for tfjs random ops: an integer in [1, 2^31). (tfjs treats seed 0 as "unseeded".) */

@@ -8,11 +8,16 @@
  * to plain training). Otherwise the first closure call of a step is always a clean one (at the
  * unperturbed weights): if the chain's first evaluation is a perturbed one, a forward pass at the
  * clean weights runs first. `model.fit` reports that call's loss and metrics.
+ *
+ * A step that throws anywhere — a plugin's tap, the optimizer, `afterStep` — is rolled back
+ * whole: weights, BatchNorm statistics, plugin state, the optimizer's slots and iteration count
+ * are as before it, and the step counter does not move.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { StepContext } from "./context";
-import { collectKept, disposeKept, preserveOtherVariables, recordRandom, replayRandom } from "./closure-guard";
+import { collectKept, KeptScalars, preserveOtherVariables, recordRandom, replayRandom, UploadLog } from "./closure-guard";
 import type { FlatfitHooks } from "./hooks";
+import { HostReadWatch } from "./host-reads";
 import type { HessianVectorProduct, HvpOptions } from "./hvp";
 import type { Logger } from "./logger";
 import { withOffsets, type GradientOracle, type GradientResult } from "./perturb";
@@ -31,12 +36,21 @@ export function defaultVariables(): tf.Variable[] {
   return Object.values(tf.engine().registeredVariables).filter((v) => v.trainable);
 }
 
+type WithIterations = { iterations_?: number };
+
 export class StepEngine {
-  /** Steps completed. */
+  /** Steps completed (saved with the optimizer's weights: a resumed run continues the count). */
   step = 0;
-  /** Set by `ff.callbacks()` during `fit`. */
+  /** Set by `ff.callbacks()` during `fit` / `fitDataset`. */
   epoch = 0;
   batch = 0;
+  /** Metric scalars that repeated closure calls kept; freed at the next step or by `flush`. */
+  readonly kept = new KeptScalars();
+  /**
+   * The model being trained, when known (`attach`, or a fit with `ff.callbacks()`): its metrics are
+   * then not computed at all on repeated closure calls, so trainOnBatch reports exactly plain tfjs's list.
+   */
+  model?: tf.LayersModel;
 
   constructor(private readonly services: StepServices) {}
 
@@ -46,57 +60,108 @@ export class StepEngine {
     return !h.beforeStep.isUsed() && !h.gradient.isUsed() && !h.afterGradient.isUsed() && !h.afterStep.isUsed();
   }
 
-  /** Final gradients of one step (not applied) and the loss at the unperturbed weights. */
+  /**
+   * Final gradients of one step (not applied) and the loss at the unperturbed weights. Variables
+   * in `varList` that are not trainable (a layer frozen after compile) get `null`, as
+   * `tf.variableGrads` gives them: the optimizer skips them, as in plain training.
+   */
   gradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap; ctx?: StepRun } {
     const variables = varList ?? defaultVariables();
     if (this.passThrough) {
       const { value, grads } = tf.variableGrads(f, variables);
       return { value, grads };
     }
-    const { hooks } = this.services;
-    const ctx = new StepRun(this, this.services, f, variables);
+    this.kept.flush();
+    const { hooks, logger } = this.services;
+    const trainable = variables.filter((v) => v.trainable);
+    const ctx = new StepRun(this, this.services, f, trainable);
+    const reads = logger.level === "debug" ? new HostReadWatch() : undefined;
     // A step that throws is rolled back: non-trainable state (BatchNorm statistics, plugin
     // state) is put back as it was before the step. Trainable weights are restored by evaluateAt.
     // The clean call's kept metric tensors are fit's to dispose, unless the step fails.
     let out: { grads: tf.NamedTensorMap; value: tf.Scalar };
     try {
-      out = preserveOtherVariables(
-        ctx.trainable,
-        () => {
-          hooks.beforeStep.call(ctx);
-          return tf.tidy(() => {
-            const oracle = hooks.gradient.call(ctx.baseOracle, ctx);
-            const result = oracle();
-            ctx.ensureClean();
-            const grads = hooks.afterGradient.call(result.grads, ctx);
-            return { grads, value: ctx.cleanLoss as tf.Scalar };
-          });
-        },
-        { onlyOnError: true },
-      );
+      const body = () =>
+        preserveOtherVariables(
+          ctx.trainable,
+          () => {
+            hooks.beforeStep.call(ctx);
+            return tf.tidy(() => {
+              const oracle = hooks.gradient.call(ctx.baseOracle, ctx);
+              const result = oracle();
+              ctx.ensureClean();
+              const grads = hooks.afterGradient.call(result.grads, ctx);
+              return { grads: inVariableOrder(grads, variables), value: ctx.cleanLoss as tf.Scalar };
+            });
+          },
+          { onlyOnError: true },
+        );
+      out = reads ? reads.watch(body) : body();
     } catch (err) {
       tf.dispose(ctx.cleanKept);
       ctx.cleanLoss?.dispose();
+      this.kept.flush(); // nobody reads a failed step's values
       throw err;
+    }
+    if (reads && reads.count > 0) {
+      logger.debug(`step ${ctx.step}: ${reads.count} device→host read(s) inside the step (${reads.where()}); each one stalls a GPU pipeline`);
     }
     return { value: out.value, grads: out.grads, ctx };
   }
 
   /** One whole step: gradients, applied once through `optimizer`, then `afterStep`. */
   run(f: () => tf.Scalar, varList: tf.Variable[] | undefined, optimizer: tf.Optimizer): tf.Scalar {
-    const { value, grads, ctx } = this.gradients(f, varList);
-    try {
-      optimizer.applyGradients(grads);
-    } catch (err) {
-      value.dispose();
-      throw err;
-    } finally {
-      tf.dispose(Object.values(grads));
+    if (this.passThrough) {
+      const { value, grads } = this.gradients(f, varList);
+      try {
+        optimizer.applyGradients(grads);
+      } catch (err) {
+        value.dispose();
+        throw err;
+      } finally {
+        tf.dispose(Object.values(grads).filter((g) => g != null));
+      }
+      this.step++;
+      return value;
     }
-    if (ctx) this.services.hooks.afterStep.call(ctx);
+    const iterations = (optimizer as unknown as WithIterations).iterations_;
+    // Every variable the step writes — plugin state in any hook, the optimizer's slots, the
+    // weights — comes back if any part of it throws.
+    const value = preserveOtherVariables(
+      new Set(),
+      () => {
+        const { value, grads, ctx } = this.gradients(f, varList);
+        try {
+          optimizer.applyGradients(grads);
+          this.services.hooks.afterStep.call(ctx!);
+        } catch (err) {
+          if (iterations !== undefined) (optimizer as unknown as WithIterations).iterations_ = iterations;
+          tf.dispose(ctx!.cleanKept);
+          this.kept.flush();
+          value.dispose();
+          throw err;
+        } finally {
+          tf.dispose(Object.values(grads).filter((g) => g != null));
+        }
+        return value;
+      },
+      { onlyOnError: true },
+    );
     this.step++;
-    return value;
+    // Like minimize's: the loss belongs to the caller's scope (an enclosing tf.tidy frees it).
+    const loss = tf.clone(value);
+    value.dispose();
+    return loss;
   }
+}
+
+/** The gradients keyed in the step's variable order; variables that are not trainable get `null`. */
+function inVariableOrder(grads: tf.NamedTensorMap, variables: readonly tf.Variable[]): tf.NamedTensorMap {
+  const out: Record<string, tf.Tensor | null> = {};
+  for (const v of variables) if (v.trainable && grads[v.name] !== undefined) out[v.name] = grads[v.name];
+  for (const name of Object.keys(grads)) if (!(name in out)) out[name] = grads[name];
+  for (const v of variables) if (!v.trainable) out[v.name] = null;
+  return out as tf.NamedTensorMap;
 }
 
 /** The context of one step (what taps receive as `ctx`). */
@@ -114,10 +179,11 @@ export class StepRun implements StepContext {
   private calls = 0;
   private depth = 0;
   private readonly randomTape: number[] = [];
+  private readonly uploads = new UploadLog();
   readonly trainable: ReadonlySet<tf.Variable>;
 
   constructor(
-    engine: StepEngine,
+    private readonly engine: StepEngine,
     private readonly services: StepServices,
     private readonly closure: () => tf.Scalar,
     readonly variables: readonly tf.Variable[],
@@ -161,11 +227,26 @@ export class StepRun implements StepContext {
       return { loss: value, grads };
     };
     if (first) {
-      const result = recordRandom(this.randomTape, () => collectKept(this.cleanKept, run));
+      const result = recordRandom(this.randomTape, () => this.uploads.record(() => collectKept(this.cleanKept, run)));
       // kept: a plugin may have made this call inside a tf.tidy of its own
       this.cleanLoss = tf.keep(result.loss);
       return withGrads ? result : undefined;
     }
-    return replayRandom(this.randomTape, () => preserveOtherVariables(this.trainable, () => disposeKept(run)));
+    return withoutMetrics(this.engine.model, () =>
+      replayRandom(this.randomTape, () => preserveOtherVariables(this.trainable, () => this.uploads.check(() => this.engine.kept.run(run)))),
+    );
+  }
+}
+
+/** Runs `fn` with the model's compiled metrics switched off (fit's closure then keeps none). */
+function withoutMetrics<T>(model: tf.LayersModel | undefined, fn: () => T): T {
+  const m = model as unknown as { metricsTensors?: unknown[] } | undefined;
+  const metrics = m?.metricsTensors;
+  if (!m || !Array.isArray(metrics) || metrics.length === 0) return fn();
+  m.metricsTensors = [];
+  try {
+    return fn();
+  } finally {
+    m.metricsTensors = metrics;
   }
 }
