@@ -4,9 +4,7 @@ import * as path from "node:path";
 import type { EvalRow } from "@flatfit/core";
 import { stat, pct, type CompareReport } from "@flatfit/report";
 import { runBin, tempDir, writeConfig } from "./helpers";
-// the report package's own browser check (its compiled test helpers; report builds before cli)
-import { viewInChromium } from "@flatfit/report/dist/test/browser";
-import { CHROMIUM } from "@flatfit/report/dist/test/ensure-chromium";
+import { CHROMIUM, viewPage } from "@flatfit/testing/chromium";
 
 const dir = tempDir("flatfit-compare-");
 const out = path.join(dir, "out");
@@ -73,7 +71,7 @@ test("the numbers are mean ± std over the seeds of each run's own evaluation", 
 
 test("report.html loads in headless Chromium without console errors, and every chart has rendered marks", async (t) => {
   t.true(existsSync(CHROMIUM), `the report test needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  const page = await viewInChromium(path.join(out, "report.html"));
+  const page = await viewPage(path.join(out, "report.html"));
   t.deepEqual(page.errors, []);
   t.deepEqual(page.requests.filter((u) => !u.startsWith("file:")), [], "the page loads nothing from the network");
   t.deepEqual(page.charts.map((c) => c.name), ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-SGD", "landscape-HERO"]);

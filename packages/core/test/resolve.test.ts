@@ -15,11 +15,3 @@ test("a plugin path that is not a module is a config error naming plugins[i].use
   // the other plugin's problem is reported with it
   t.regex(msg, /plugins\[1\]\.use: unknown plugin "no-such-plugin-xyz"/);
 });
-
-test("flatfit-schema (a Node program) loads the built-in plugins by package name", (t) => {
-  const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
-  const out = execFileSync(process.execPath, [path.join(__dirname, "..", "..", "bin", "flatfit-schema.js")], { encoding: "utf8" });
-  const text = JSON.stringify(JSON.parse(out));
-  t.regex(text, /"gamma"/, "hero's options are in the schema");
-  t.regex(text, /"bits"/, "quantize-on-eval's options are in the schema");
-});

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { renderReport, summaryRows } from "@flatfit/report";
-import { viewInChromium } from "./browser";
+import { viewPage } from "@flatfit/testing/chromium";
 import { report } from "./fixture";
 
 const CHARTS = ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-plain", "landscape-hero"];
@@ -28,7 +28,7 @@ test("in headless Chromium the report loads without console errors and every cha
   const dir = mkdtempSync(path.join(tmpdir(), "flatfit-report-"));
   const file = path.join(dir, "report.html");
   writeFileSync(file, await renderReport(report));
-  const page = await viewInChromium(file);
+  const page = await viewPage(file);
   t.true(page.ok);
   t.deepEqual(page.errors, []);
   t.deepEqual(page.charts.map((m) => m.name), CHARTS);

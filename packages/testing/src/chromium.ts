@@ -44,3 +44,4 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 export { serveStatic, type StaticServer } from "./static-server";
+export { viewPage, type PageView, type RenderedChart } from "./page-view";

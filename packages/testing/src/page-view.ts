@@ -1,13 +1,13 @@
 /**
- * Loads a report file in headless Chromium (Debian's) and returns what a reader's browser shows:
- * console errors, requests made, and per chart its name, number of rendered marks and width.
- * Shared by the report's own test and the CLI's compare test.
+ * What a reader's browser shows of a local HTML file (a report, an example page): console errors,
+ * the requests it made, each `figure.chart` with its number of rendered SVG marks and its width, and
+ * the text of every table. Opened in the same headless Chromium as the browser checks.
  */
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { CHROMIUM } from "./ensure-chromium";
+import { launchChromium } from "./chromium";
 
 export interface RenderedChart {
+  /** The figure's `data-chart` attribute. */
   name: string | null;
   marks: number;
   width: number;
@@ -19,15 +19,13 @@ export interface PageView {
   errors: string[];
   requests: string[];
   charts: RenderedChart[];
-  /** Text of each table on the page, in order. */
   tables: string[];
 }
 
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const MARKS = "svg .mark-line path, svg .mark-symbol path, svg .mark-rect path, svg .mark-rule line, svg .mark-rule path";
 
-export async function viewInChromium(file: string): Promise<PageView> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+export async function viewPage(file: string): Promise<PageView> {
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
