@@ -174,3 +174,42 @@ test("logLevel debug reports device→host reads inside a step, with where they 
   w.dispose();
   ff.dispose();
 });
+
+/** Records `ctx.epoch` at every step; listed first, it counts the base oracle's evaluations. */
+class EpochProbe {
+  static readonly id = "epoch-probe";
+  readonly seen: number[] = [];
+  evaluations = 0;
+  apply(hooks: FlatfitHooks): void {
+    hooks.beforeStep.tap("epoch-probe", (ctx: StepContext) => {
+      this.seen.push(ctx.epoch);
+    });
+    hooks.gradient.tap("epoch-probe", (oracle) => () => {
+      this.evaluations++;
+      return oracle();
+    });
+  }
+}
+
+test("trainOnBatch loops set ff.epoch, and epoch-scheduled options fire at that epoch (grad-l1 from: 1 takes its second gradient from epoch 1 on)", async (t) => {
+  const { x, y } = blobs(16);
+  const ff = await createFlatfit({ seed: 1, plugins: [{ use: EpochProbe }, { use: "grad-l1", lambda: 0.01, from: 1 }] }, quiet);
+  const probe = ff.plugin<EpochProbe>(0);
+  const model = mlp(7);
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: "categoricalCrossentropy" });
+  ff.attach(model);
+  const perEpoch: number[] = [];
+  for (let epoch = 0; epoch < 3; epoch++) {
+    ff.epoch = epoch;
+    const before = probe.evaluations;
+    for (let b = 0; b < 2; b++) await model.trainOnBatch(x, y);
+    perEpoch.push(probe.evaluations - before);
+  }
+  t.deepEqual(probe.seen, [0, 0, 1, 1, 2, 2]);
+  t.deepEqual(perEpoch, [2, 4, 4], "one gradient per step in epoch 0, grad-l1's two from epoch 1 on");
+  t.is(ff.epoch, 2);
+  t.throws(() => (ff.epoch = -1), { message: /ff\.epoch: expected an integer >= 0 \(got -1\)/ });
+  t.throws(() => (ff.epoch = 1.5), { message: /ff\.epoch: expected an integer >= 0/ });
+  t.is(ff.epoch, 2, "a rejected value changes nothing");
+  ff.dispose();
+});

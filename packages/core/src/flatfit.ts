@@ -82,6 +82,20 @@ export class Flatfit {
     };
   }
 
+  /**
+   * The epoch that steps see as `ctx.epoch` (from 0). `fit` and `fitDataset` set it at every epoch;
+   * a `trainOnBatch` or custom loop sets it itself (`ff.epoch = e` at the top of its epoch loop), or
+   * epoch-scheduled options (e.g. grad-l1's `from`) see epoch 0 for the whole run.
+   */
+  get epoch(): number {
+    return this.engine.epoch;
+  }
+
+  set epoch(value: number) {
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`ff.epoch: expected an integer >= 0 (got ${String(value)})`);
+    this.engine.epoch = value;
+  }
+
   /** The ids of the plugins, in the order they wrap. */
   get pluginIds(): string[] {
     return this.plugins.map((p) => p.id);
