@@ -1,10 +1,12 @@
 /**
  * Gradient-ℓ1 regularization (Alizadeh et al., ICLR 2020): penalty λ‖∇_W L‖₁, whose gradient is
  *
- *   out = g + λ·H·sign(g),   H·sign(g) ≈ (∇L(W + ε·sign(g)) − g) / ε
+ *   out = g + λ·H·sign(g),   H·sign(g) ≈ (∇L(W + ε·sign(g)) − g) / ε                    hvp.method "forward"
+ *                            H·sign(g) ≈ (∇L(W + ε·sign(g)) − ∇L(W − ε·sign(g))) / 2ε   hvp.method "central"
  *
- * with g = ∇L(W) and a forward finite difference that reuses g (ε scaled to the weights by core's
- * HVP service). Two gradient evaluations per step inside the schedule, one outside it.
+ * with g = ∇L(W); the finite difference is core's HVP service with the config's `hvp` settings
+ * (ε scaled to the weights). Gradient evaluations per step inside the schedule: two with
+ * "forward" (the default; it reuses g), three with "central"; one outside the schedule.
  */
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
@@ -51,7 +53,8 @@ export class GradL1Plugin implements FlatfitPlugin {
       return () => {
         const base = oracle();
         const direction = mapNamed(base.grads, (g) => tf.sign(g));
-        const hs = ctx.hvp(oracle, direction, { method: "forward", grads: base.grads });
+        // The config's hvp.method decides: "forward" reuses g, "central" evaluates at W ± ε·sign(g).
+        const hs = ctx.hvp(oracle, direction, { grads: base.grads });
         return { loss: base.loss, grads: axpyNamed(base.grads, lambda, hs) };
       };
     });

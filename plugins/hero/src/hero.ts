@@ -3,10 +3,12 @@
  *
  *   z    = perturbation direction from W and g = ∇L(W)  (see `scaling`)
  *   W*   = W + h·z,   g* = ∇L(W*),   d = g* − g
- *   out  = g* + gamma · 2·H(W*)·d,   H(W*)·d ≈ (∇L(W* + ε·d) − g*) / ε
+ *   out  = g* + gamma · 2·H(W*)·d,   H(W*)·d ≈ (∇L(W* + ε·d) − g*) / ε            hvp.method "forward"
+ *                                     H(W*)·d ≈ (∇L(W* + ε·d) − ∇L(W* − ε·d)) / 2ε  hvp.method "central"
  *
  * 2·H(W*)·d is the gradient of G(U) = ‖∇L(U) − g‖² at U = W* (the paper's Eq. 16, dropping the
- * derivative of z). Three gradient evaluations per step; two when gamma = 0 (first-order only).
+ * derivative of z). Gradient evaluations per step: three with the config's hvp.method "forward"
+ * (the default), four with "central"; two when gamma = 0 (first-order only, no Hessian product).
  */
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
@@ -32,7 +34,11 @@ export const HERO_SCALINGS = ["elementwise", "layer", "adaptive"] as const;
 export type HeroScaling = (typeof HERO_SCALINGS)[number];
 
 export const heroOptions = z.strictObject({
-  /** Perturbation step h (> 0). The paper uses 0.5 on CIFAR-10 and 1.0 elsewhere. */
+  /**
+   * Perturbation step h (> 0), relative to each variable's own size: under "elementwise" and "layer"
+   * scaling a one-element variable w moves by exactly h·|w|. The paper uses 0.5 on CIFAR-10 and 1.0
+   * elsewhere; for scalar or very small variables use h ≤ 0.05 (see the README, "Choosing h").
+   */
   h: z.number().gt(0, { message: "expected a number > 0 (the perturbation step h; the paper uses 0.5 or 1.0)" }).default(0.5),
   /** Hessian regularization strength γ (≥ 0; 0 = first-order only). Paper grid {0.01, 0.05, 0.1, 0.5, 1, 5}. */
   gamma: z.number().min(0, { message: "expected a number ≥ 0 (Hessian strength γ; the paper searches 0.01, 0.05, 0.1, 0.5, 1, 5; 0 turns the Hessian term off)" }).default(0.1),
@@ -91,7 +97,9 @@ export class HeroPlugin implements FlatfitPlugin {
         const star = oracle().grads;
         if (gamma === 0) return { loss: base.loss, grads: star };
         const d = subNamed(star, g);
-        const hd = ctx.hvp(oracle, d, { method: "forward", grads: star });
+        // The config's hvp.method decides: "forward" reuses g* (no extra gradient beyond the one
+        // at W* + ε·d); "central" ignores it and evaluates at W* ± ε·d (one gradient more).
+        const hd = ctx.hvp(oracle, d, { grads: star });
         return { loss: base.loss, grads: axpyNamed(star, 2 * gamma, hd) };
       });
     });

@@ -1,7 +1,7 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, type PluginSpec } from "@flatfit/core";
-import { blobs, captureStep, checkFitContract, matVec, QuadraticProblem, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
+import { createFlatfit, type FlatfitHooks, type GradientOracle, type PluginSpec } from "@flatfit/core";
+import { blobs, captureStep, checkFitContract, LogisticProblem, matVec, QuadraticProblem, RecordingOptimizer, relError, pluginConfigError, checkTrainsBetterThanChance } from "@flatfit/testing";
 import Hero, { HeroPlugin, type HeroScaling } from "@flatfit/plugin-hero";
 
 type Vec = number[];
@@ -153,6 +153,89 @@ test("composition [grad-l1, hero]: hero wraps grad-l1's oracle (the composed mat
   t.true(relError(heroOnly, expected) > 0.05);
   t.is(evaluations, 6, "hero calls the grad-l1 oracle 3 times, 2 evaluations each");
   problem.dispose();
+});
+
+/**
+ * A plugin listed before hero that records, at every gradient evaluation of the step, the weights
+ * and the gradient the base oracle returned (host reads: tests only).
+ */
+function gradientProbe(): { plugin: unknown; calls: Array<{ w: Vec; g: Vec }> } {
+  const calls: Array<{ w: Vec; g: Vec }> = [];
+  const plugin = class GradientProbe {
+    static readonly id = "gradient-probe";
+    apply(hooks: FlatfitHooks): void {
+      hooks.gradient.tap("gradient-probe", (oracle: GradientOracle, ctx): GradientOracle => () => {
+        const r = oracle();
+        calls.push({ w: ctx.variables.flatMap((v) => Array.from(v.dataSync())), g: ctx.variables.flatMap((v) => Array.from(r.grads[v.name].dataSync())) });
+        return r;
+      });
+    }
+  };
+  return { plugin, calls };
+}
+
+/**
+ * One hero step on logistic regression (not quadratic: H depends on W) with the config's `hvp`
+ * settings. The Hessian term hero added, (out − g*)/2γ, against the analytic H(W*)·d, with W*, g and
+ * g* = ∇L(W*) exactly as the step evaluated them (d = g* − g); and the closure calls of the step.
+ */
+async function heroHessianTermError(method: "forward" | "central", relativeStep?: number): Promise<{ err: number; evaluations: number; dShare: number }> {
+  const problem = new LogisticProblem();
+  const gamma = 0.5;
+  const probe = gradientProbe();
+  const ff = await createFlatfit({ seed: 1, logLevel: "warn", hvp: { method, relativeStep }, plugins: [{ use: probe.plugin as never }, { use: "hero", h: 0.5, gamma }] });
+  const rec = new RecordingOptimizer(0);
+  let evaluations = 0;
+  const loss = () => {
+    evaluations++;
+    return problem.loss();
+  };
+  try {
+    ff.step(loss, [problem.w], rec).dispose();
+    const [clean, star] = probe.calls;
+    const d = sub(star.g, clean.g);
+    const term = scale(sub(rec.last([problem.w.name]), star.g), 1 / (2 * gamma));
+    return { err: relError(term, problem.hvp(d, star.w)), evaluations, dShare: relError(star.g, clean.g) };
+  } finally {
+    ff.dispose();
+    problem.dispose();
+  }
+}
+
+test("hvp.method from the config reaches the Hessian term: \"central\" is second-order accurate (vs analytic H(W*)·d on logistic regression) for one more gradient evaluation", async (t) => {
+  for (const relativeStep of [1e-3, 1e-2]) {
+    const forward = await heroHessianTermError("forward", relativeStep);
+    const central = await heroHessianTermError("central", relativeStep);
+    t.log(
+      `relativeStep ${relativeStep}: relative error of H(W*)·d forward ${forward.err.toExponential(2)} (${forward.evaluations} evaluations), ` +
+        `central ${central.err.toExponential(2)} (${central.evaluations} evaluations); |g*−g|/|g| = ${forward.dShare.toFixed(3)}`,
+    );
+    t.true(forward.dShare > 0.02, "the perturbation moves the gradient (d is not noise)");
+    t.is(forward.evaluations, 3, "forward: g, g*, ∇L(W* + ε·d) (g* reused)");
+    t.is(central.evaluations, 4, "central: g, g*, ∇L(W* ± ε·d)");
+    // At the default step (1e-3) float32 rounding, u·|g|/(ε·|H·v|), is already most of the central
+    // error; at 1e-2 the truncation error dominates the forward difference and central is far below it.
+    const factor = relativeStep >= 1e-2 ? 30 : 3;
+    t.true(central.err * factor <= forward.err, `central ${central.err} is not ${factor}× below forward ${forward.err}`);
+  }
+  // The forward error is O(ε): ten times the step, about ten times the error. The central one is O(ε²).
+  const f3 = await heroHessianTermError("forward", 1e-3);
+  const f2 = await heroHessianTermError("forward", 1e-2);
+  const c2 = await heroHessianTermError("central", 1e-2);
+  const c1 = await heroHessianTermError("central", 1e-1);
+  t.log(`error ratio for a 10× step: forward ${(f2.err / f3.err).toFixed(1)} (first order: 10), central ${(c1.err / c2.err).toFixed(1)} (second order: 100)`);
+  t.true(f2.err / f3.err > 5 && f2.err / f3.err < 20, `forward ratio ${f2.err / f3.err}`);
+  t.true(c1.err / c2.err > 50, `central ratio ${c1.err / c2.err}`);
+  // gamma = 0 makes no Hessian product: 2 evaluations whatever the method.
+  for (const method of ["forward", "central"] as const) {
+    const problem = new LogisticProblem();
+    const ff = await createFlatfit({ seed: 1, logLevel: "warn", hvp: { method }, plugins: [{ use: "hero", gamma: 0 }] });
+    let evaluations = 0;
+    ff.step(() => (evaluations++, problem.loss()), [problem.w], new RecordingOptimizer(0)).dispose();
+    t.is(evaluations, 2, `gamma = 0 with ${method}`);
+    ff.dispose();
+    problem.dispose();
+  }
 });
 
 test("keeps fit's contract (reported loss/acc, BatchNorm statistics, no host reads, no leaks)", async (t) => {

@@ -11,6 +11,10 @@
  * back from the device). ε is scaled to the weights: ε·‖σ‖ = SECOND_DIFFERENCE_STEP · max(‖W‖, 1).
  * Each draw's terms and the running sum are one fused pass per variable. Cost: 1 + 2·samples
  * gradient evaluations on penalized steps (every `every`-th), 1 on the others.
+ *
+ * The config's `hvp` section does not apply: no Hessian-vector product is taken, the second
+ * difference is symmetric already (so `hvp.method` has nothing to choose), and its step keeps
+ * SECOND_DIFFERENCE_STEP rather than `hvp.relativeStep`, which is sized for first differences.
  */
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";

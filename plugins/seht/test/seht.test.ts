@@ -178,6 +178,32 @@ test("every: 10 applies the penalty on steps 0, 10, 20… only; other steps get 
   problem.dispose();
 });
 
+test("the config's hvp section does not apply: the second difference is symmetric already and keeps its own step", async (t) => {
+  // SEHT makes no Hessian-vector product: (∇L(W+εσ) − 2g + ∇L(W−εσ))/ε² is a central second
+  // difference whatever hvp.method says, and ε uses SECOND_DIFFERENCE_STEP, not hvp.relativeStep.
+  const once = async (hvp: { method?: "forward" | "central"; relativeStep?: number }) => {
+    const problem = logistic();
+    const probe = new OracleProbe();
+    const ff = await createFlatfit({ seed: 3, logLevel: "warn", hvp, plugins: [{ use: probe.plugin() }, { use: "seht", lambda: 0.1, samples: 2 }] });
+    const rec = new RecordingOptimizer(0);
+    let evaluations = 0;
+    try {
+      ff.step(() => (evaluations++, problem.loss()), problem.variables, rec).dispose();
+      return { grad: rec.last([problem.w.name]), offsets: probe.offsets([problem.w.name]), evaluations };
+    } finally {
+      ff.dispose();
+      problem.dispose();
+    }
+  };
+  const plain = await once({});
+  for (const hvp of [{ method: "forward" as const, relativeStep: 1e-3 }, { method: "central" as const, relativeStep: 0.05 }]) {
+    const other = await once(hvp);
+    t.deepEqual(other.grad, plain.grad, `same gradient with hvp ${JSON.stringify(hvp)}`);
+    t.deepEqual(other.offsets, plain.offsets, `same evaluation points with hvp ${JSON.stringify(hvp)}`);
+    t.is(other.evaluations, 1 + 2 * 2, "1 + 2·samples gradient evaluations");
+  }
+});
+
 test("keeps fit's contract (reported loss/acc, BatchNorm statistics, no host reads, no leaks)", async (t) => {
   await checkFitContract(t, [{ use: "seht", lambda: 0.01 }]);
 });
