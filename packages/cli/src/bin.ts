@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * flatfit — train, compare and sweep tfjs training methods from config files.
- *   flatfit train   --config run.yaml     [--out runs/NAME] [--quiet]
+ *   flatfit train   --config run.yaml     [--out runs/NAME] [--epochs N] [--quiet]
+ *   flatfit train   --resume runs/NAME    [--epochs N] [--config run.yaml] [--quiet]
  *   flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]
  *   flatfit sweep   --config grid.yaml    [--out DIR] [--workers N] [--quiet]
  *   flatfit schema  train|compare|sweep
@@ -14,7 +15,7 @@ import { FlatfitConfigError } from "@flatfit/core";
 import { compareCommand } from "./commands/compare";
 import { newCommand } from "./commands/new";
 import { sweepCommand } from "./commands/sweep";
-import { trainCommand } from "./commands/train";
+import { trainCommand, UsageError } from "./commands/train";
 import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
 
 const { version } = require("../../package.json") as { version: string };
@@ -42,6 +43,9 @@ function action<T>(run: (opts: T) => Promise<number>): (opts: T) => Promise<void
       if (err instanceof FlatfitConfigError) {
         process.stderr.write(`${err.message}\n`);
         process.exitCode = 2;
+      } else if (err instanceof UsageError) {
+        process.stderr.write(`flatfit ${err.message}\n`);
+        process.exitCode = 2;
       } else {
         const e = err as Error;
         process.stderr.write(`flatfit: ${process.env.FLATFIT_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
@@ -63,9 +67,11 @@ const workers = () => new Option("-w, --workers <n>", "parallel trainings in wor
 
 program
   .command("train")
-  .description("train one model from a config; writes a run directory (history, evaluation, model)")
-  .addOption(config())
+  .description("train one model from a config, or continue a run (--resume); writes a run directory (history, evaluation, model, resume point)")
+  .option("-c, --config <file>", "config file (.yaml, .yml or .json); with --resume, checked against the run's config")
   .option("-o, --out <dir>", "run directory (default: runs/<name>-<date>-<time>)")
+  .option("-r, --resume <dir>", "continue the run in this directory from its last complete epoch")
+  .addOption(new Option("-e, --epochs <n>", "train to this many epochs (overrides the config's)").argParser(positiveInt))
   .addOption(quiet())
   .action(action(trainCommand));
 

@@ -29,3 +29,8 @@ export { compareJobs, methodConfig } from "./compare/jobs";
 export { expandGrid, parseGridPath, trialId, canonicalJson, type Trial } from "./sweep/grid";
 export { metricValue, rankBy, defaultOrder } from "./sweep/rank";
 export { formatTable } from "./table";
+export { resolveRunConfig, resolvePluginSpec, configDifferences } from "./config/resolve";
+export { writeCheckpoint, readCheckpoint, clearCheckpoint, CHECKPOINT } from "./run-dir";
+export { epochRandom, orderAfter, EpochSeeding } from "./training/epoch-order";
+export { UsageError } from "./commands/train";
+export type { EpochPoint, ResumeFrom } from "./training/run";

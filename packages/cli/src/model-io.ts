@@ -13,9 +13,20 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
+export interface SaveModelOptions {
+  /**
+   * Also save the optimizer (its config, which carries flatfit's state, and its weights), so that
+   * training can continue where it stopped (`loadModelDir`, then `ff.wrap(model.optimizer)`).
+   */
+  includeOptimizer?: boolean;
+  /** Written as model.json's `userDefinedMetadata`. */
+  metadata?: Record<string, {}>;
+}
+
 /** Writes `dir/model.json` and `dir/weights.bin` (the folder is created). */
-export async function saveModelDir(model: tf.LayersModel, dir: string): Promise<void> {
+export async function saveModelDir(model: tf.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
+  const metadata = opts.metadata;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
@@ -26,13 +37,22 @@ export async function saveModelDir(model: tf.LayersModel, dir: string): Promise<
         convertedBy: artifacts.convertedBy,
         weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+        ...(artifacts.userDefinedMetadata || metadata ? { userDefinedMetadata: { ...artifacts.userDefinedMetadata, ...metadata } } : {}),
       };
       writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
       writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
+    { includeOptimizer: opts.includeOptimizer === true },
   );
+}
+
+/** model.json's `userDefinedMetadata` (undefined when there is no model.json or no metadata). */
+export function readModelMetadata(location: string): Record<string, unknown> | undefined {
+  const file = modelJsonPath(location);
+  if (!existsSync(file)) return undefined;
+  const json = JSON.parse(readFileSync(file, "utf8")) as tf.io.ModelJSON;
+  return json.userDefinedMetadata as Record<string, unknown> | undefined;
 }
 
 /** The model.json of a folder (or the file itself, when given a .json path). */

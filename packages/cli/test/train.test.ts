@@ -44,12 +44,12 @@ test("train exits 0 and prints one plain line per epoch when stdout is not a ter
 });
 
 test("the run directory holds the resolved config, history (JSON and CSV), evaluation, model and summary", (t) => {
-  for (const f of ["config.resolved.json", "history.json", "history.csv", "evaluation.json", "summary.json", "label-noise.json", "model/model.json", "model/weights.bin"]) {
+  for (const f of ["config.resolved.json", "history.json", "history.csv", "evaluation.json", "summary.json", "label-noise.json", "model/model.json", "model/weights.bin", "checkpoint/model.json"]) {
     t.true(existsSync(path.join(out, f)), f);
   }
   const config = read("config.resolved.json");
   t.deepEqual(config.optimizer, { name: "momentum", learningRate: 0.05, momentum: 0.9 });
-  t.deepEqual(config.plugins, [{ use: "hero", gamma: 0.1 }]);
+  t.deepEqual(config.plugins, [{ use: "hero", h: 0.5, gamma: 0.1, scaling: "elementwise" }], "every plugin default filled in");
   const summary = read("summary.json");
   t.is(summary.status, "completed");
   t.deepEqual(summary.epochs, { planned: 2, completed: 2 });

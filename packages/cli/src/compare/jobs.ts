@@ -1,5 +1,6 @@
 /** The trainings of a comparison: every method with every seed, from the same base setup. */
 import * as path from "node:path";
+import { resolveRunConfig } from "../config/resolve";
 import type { CompareConfig, Method, TrainConfig } from "../config/schema";
 import type { JobSpec } from "../training/job";
 
@@ -26,11 +27,12 @@ export function jobId(c: CompareConfig, index: number, seed: number): string {
   return `${taken ? `${s}-${index}` : s}-seed${seed}`;
 }
 
+/** The trainings, each with its config as its run directory records it (plugin defaults filled in, paths absolute). */
 export function compareJobs(c: CompareConfig, baseDir: string, outDir: string): JobSpec[] {
   return c.methods.flatMap((m, i) =>
     c.seeds.map((seed) => ({
       id: jobId(c, i, seed),
-      job: { config: methodConfig(c, m, seed), baseDir, label: c.seeds.length > 1 ? `${m.name} s${seed}` : m.name },
+      job: { config: resolveRunConfig(methodConfig(c, m, seed), baseDir), baseDir, label: c.seeds.length > 1 ? `${m.name} s${seed}` : m.name },
       runDir: path.join(outDir, "runs", jobId(c, i, seed)),
     })),
   );

@@ -54,8 +54,14 @@ export class Recorder extends tf.Callback {
     private readonly batches: number,
     private readonly timer: EpochTimer,
     private readonly progress?: ProgressSink,
+    /** A resumed run's epochs so far: the history continues from them. */
+    before?: { history: EpochLogs[]; secondsPerEpoch: number[] },
   ) {
     super();
+    if (before) {
+      this.history.push(...before.history);
+      this.secondsPerEpoch.push(...before.secondsPerEpoch);
+    }
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {
