@@ -100,7 +100,9 @@ test("the saved model loads back and gives the evaluation.json numbers on the sa
   const rows = read("evaluation.json") as EvalRow[];
   t.deepEqual(rows.map((r) => r.variant), ["float32", "8bit", "4bit"]);
   t.true(Math.abs(loss - rows[0].loss) <= 1e-6 * Math.abs(rows[0].loss), `loss ${loss} vs ${rows[0].loss}`);
-  t.is(acc, rows[0].metrics.acc);
+  // the same predictions right: the run evaluated on its backend (wasm by default), this process on
+  // cpu, and the two round the float32 mean of 0/1 matches differently
+  t.is(Math.round(acc * TEST), Math.round(rows[0].metrics.acc * TEST));
   tf.dispose([x, y]);
   model.dispose();
 });

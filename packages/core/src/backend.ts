@@ -1,11 +1,13 @@
 /**
- * Backend choice. "auto": `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` — each only
- * when it loads AND registers its "tensorflow" backend — else the backend tfjs is already using
- * (the one the user set with `tf.setBackend`, or tfjs's default: webgl in browsers, the pure-JS
- * `cpu` in Node). In a browser nothing is loaded: the page's backend stays. The native packages
- * are optional peers: they download libtensorflow at install time, which is not possible
- * everywhere. Any other preference switches to that backend, which must be registered (imported
- * by the page, or installed in Node). The choice is logged once.
+ * Backend choice. "auto" in Node: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` — each
+ * only when it loads AND registers its "tensorflow" backend; else, when the app has not started a
+ * backend itself, `wasm` (`@tensorflow/tfjs-backend-wasm` with the training kernels it lacks from
+ * `@flatfit/backends`; both must be installed); else the backend tfjs is using (the one the app set
+ * with `tf.setBackend`, or tfjs's pure-JS `cpu`). In a browser nothing is loaded: the page's backend
+ * stays. The native packages are optional peers: they download libtensorflow at install time, which
+ * is not possible everywhere; wasm's binaries ship inside its npm package. Any other preference
+ * switches to that backend, which must be registered (imported by the page, or installed in Node).
+ * The choice is logged once.
  */
 import * as tf from "@tensorflow/tfjs";
 import { host } from "./host";
@@ -15,6 +17,8 @@ export type BackendPreference = "auto" | "tensorflow" | "cpu" | "wasm" | "webgl"
 export const BACKENDS: readonly BackendPreference[] = ["auto", "tensorflow", "cpu", "wasm", "webgl", "webgpu"];
 
 const NATIVE = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
+const WASM = "@tensorflow/tfjs-backend-wasm";
+const EXTRAS = "@flatfit/backends";
 /** The package that registers each backend that @tensorflow/tfjs does not register itself. */
 const PACKAGE: Partial<Record<BackendPreference, string>> = {
   tensorflow: NATIVE.join(" or "),
@@ -50,6 +54,36 @@ function loadNative(notes: string[]): string | undefined {
   return undefined;
 }
 
+/** Whether the app has started a backend already (tf.setBackend, or any tensor made): "auto" then keeps it. */
+function appChoseBackend(): boolean {
+  return (tf.engine() as unknown as { backendInstance: unknown }).backendInstance != null;
+}
+
+/**
+ * Loads the wasm backend and registers @flatfit/backends' kernels for it; the source to name, or
+ * undefined (wasm not installed, or usable only without the training kernels: noted).
+ */
+function loadWasm(notes: string[]): string | undefined {
+  if (!load(WASM, notes)) return undefined;
+  if (!isBackendRegistered("wasm")) {
+    notes.push(`${WASM} loads but registers no "wasm" backend`);
+    return undefined;
+  }
+  let extras: { installBackendExtras?: (opts?: { backends?: string[] }) => string[] } | undefined;
+  try {
+    extras = host().loadModule(EXTRAS, undefined)?.exports as typeof extras;
+  } catch (err) {
+    notes.push(`${EXTRAS} is installed but failed to load: ${String((err as Error).message ?? err).split("\n")[0]}`);
+    return undefined;
+  }
+  if (typeof extras?.installBackendExtras !== "function") {
+    notes.push(`${WASM} is installed without ${EXTRAS}, whose kernels wasm needs to train convolutions; install ${EXTRAS} to train on wasm`);
+    return undefined;
+  }
+  extras.installBackendExtras({ backends: ["wasm"] });
+  return `${WASM} with ${EXTRAS}' kernels, single-threaded in Node`;
+}
+
 function unregistered(pref: BackendPreference, notes: string[]): Error {
   const pkg = PACKAGE[pref] ?? "@tensorflow/tfjs";
   const how = host().kind === "browser" ? `import "${pkg}" in the page before createFlatfit` : `install ${pkg}`;
@@ -63,7 +97,7 @@ function describe(name: string, source: string | undefined, notes: string[]): st
     return `backend: ${name} (the page's tfjs backend${why}; pick another with tf.setBackend before createFlatfit, or the config's backend field)`;
   }
   if (source) return `backend: ${name} (${source})`;
-  const advice = name === "cpu" ? "; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed" : "";
+  const advice = name === "cpu" ? `; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed, or ${WASM} and ${EXTRAS} (no download at install)` : "";
   return `backend: ${name} (@tensorflow/tfjs${why}${advice})`;
 }
 
@@ -74,8 +108,16 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   let source: string | undefined;
   let want: string | undefined = pref === "auto" ? undefined : pref;
   if ((pref === "auto" || pref === "tensorflow") && host().kind === "node") {
+    const appChose = appChoseBackend();
     source = loadNative(notes);
     if (source) want = "tensorflow";
+    else if (pref === "auto" && !appChose) {
+      const registeredBefore = isBackendRegistered("wasm");
+      source = loadWasm(notes);
+      if (source) want = "wasm";
+      // loaded here but not usable: keep it from winning tfjs's default by its priority
+      else if (!registeredBefore && isBackendRegistered("wasm")) want = "cpu";
+    }
   }
   if (want !== undefined && !isBackendRegistered(want)) {
     const pkg = PACKAGE[want as BackendPreference];
@@ -84,7 +126,12 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   }
   await tf.ready();
   if (want !== undefined && tf.getBackend() !== want) {
-    const ok = await tf.setBackend(want);
+    let ok = await tf.setBackend(want);
+    if (!ok && pref === "auto" && want === "wasm") {
+      notes.push(`${WASM} could not be initialised here`);
+      source = undefined;
+      ok = await tf.setBackend("cpu");
+    }
     if (!ok) throw new Error(`backend "${want}" is registered but could not be initialised here (accepted: ${BACKENDS.join(", ")})`);
   }
   await tf.ready();

@@ -16,6 +16,7 @@ export function defaultOutDir(name: string | undefined, file: string, stamp = fa
 export function backendLine(): string {
   const name = tf.getBackend();
   if (name === "cpu") return "backend: cpu (pure-JS @tensorflow/tfjs; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed)";
+  if (name === "wasm") return "backend: wasm (@tensorflow/tfjs-backend-wasm with @flatfit/backends' kernels, single-threaded; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed)";
   return `backend: ${name}`;
 }
 
