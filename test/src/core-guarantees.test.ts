@@ -213,3 +213,43 @@ test("trainOnBatch loops set ff.epoch, and epoch-scheduled options fire at that 
   t.is(ff.epoch, 2, "a rejected value changes nothing");
   ff.dispose();
 });
+
+test("with no gradient plugin the step is plain tfjs's: a stateful LSTM attaches and trains (plugins [] or only quantize-on-eval)", async (t) => {
+  for (const plugins of [[], [{ use: "quantize-on-eval", bits: [8] }]]) {
+    const ff = await createFlatfit({ seed: 1, plugins }, quiet);
+    const m = tf.sequential({ layers: [tf.layers.lstm({ units: 3, stateful: true, batchInputShape: [2, 4, 1] }), tf.layers.dense({ units: 1 })] });
+    m.compile({ optimizer: tf.train.sgd(0.05), loss: "meanSquaredError" });
+    t.notThrows(() => ff.attach(m), JSON.stringify(plugins));
+    const x = tf.randomNormal([2, 4, 1], 0, 1, "float32", 3);
+    const y = tf.randomNormal([2, 1], 0, 1, "float32", 4);
+    const h = await m.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+    t.true((h.history.loss as number[]).every(Number.isFinite));
+    tf.dispose([x, y]);
+    m.dispose();
+    ff.dispose();
+  }
+});
+
+test("fitDataset reads only validationBatches of a validation Dataset that has no end (as tfjs does), and the variants land in the logs", async (t) => {
+  let pulled = 0;
+  const ds = tf.data
+    .generator(function* () {
+      for (;;) {
+        pulled++;
+        if (pulled > 10000) throw new Error("the validation Dataset was read without bound");
+        yield { xs: tf.randomNormal([4], 0, 1, "float32", pulled), ys: tf.oneHot(pulled % 3, 3) };
+      }
+    })
+    .batch(8);
+  const ff = await createFlatfit({ seed: 1, plugins: [{ use: "quantize-on-eval", bits: [8] }] }, quiet);
+  const m = mlp(5);
+  m.compile({ optimizer: tf.train.sgd(0.05), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  ff.attach(m);
+  const h = await m.fitDataset(ds, { epochs: 2, batchesPerEpoch: 2, validationData: ds, validationBatches: 3, verbose: 0 });
+  t.is((h.history["val_acc@8bit"] as number[]).length, 2);
+  // training: 2 epochs × 2 batches; tfjs's validation: 2 × 3 batches; flatfit's: 3 batches once per run
+  t.true(pulled <= (2 * 2 + 2 * 3 + 3) * 8 + 8, `${pulled} elements pulled`);
+  t.throws(() => ff.callbacks({ validationData: ds, validationBatches: 0 }), { message: /validationBatches.*integer > 0 \(got 0\)/ });
+  m.dispose();
+  ff.dispose();
+});

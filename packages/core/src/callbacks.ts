@@ -21,6 +21,11 @@ export interface CallbackOptions {
   validationData?: Validation;
   /** Batch size of those evaluations (default 256). */
   batchSize?: number;
+  /**
+   * For a Dataset: read at most this many batches of it (as `fitDataset`'s `validationBatches`;
+   * needed for a Dataset without end). Default: to its end.
+   */
+  validationBatches?: number;
 }
 
 export class FlatfitCallback extends tf.Callback {
@@ -42,6 +47,8 @@ export class FlatfitCallback extends tf.Callback {
       throw new TypeError("callbacks({validationData}): expected [x, y] tensors or a tf.data.Dataset of {xs, ys} batches");
     }
     if (vd !== undefined && !isDataset(vd)) this.tensors = vd as TensorPair;
+    const vb = opts.validationBatches;
+    if (vb !== undefined && !(Number.isInteger(vb) && vb > 0)) throw new RangeError(`callbacks({validationBatches}): expected an integer > 0 (got ${String(vb)})`);
   }
 
   override async onTrainBegin(): Promise<void> {
@@ -66,7 +73,7 @@ export class FlatfitCallback extends tf.Callback {
   private async validation(): Promise<TensorPair | undefined> {
     const vd = this.opts.validationData;
     if (this.tensors === undefined && isDataset(vd)) {
-      const { pair, tensors } = await materialize(vd);
+      const { pair, tensors } = await materialize(vd, this.opts.validationBatches ?? Infinity);
       this.tensors = pair;
       this.owned.push(...tensors);
     }
@@ -76,7 +83,7 @@ export class FlatfitCallback extends tf.Callback {
   override async onEpochEnd(epoch: number, logs?: tf.Logs): Promise<void> {
     const model = this.model as tf.LayersModel;
     const epochLogs = (logs ?? {}) as Record<string, number>;
-    const wantsData = this.opts.validationData !== undefined && (this.hooks.epochEnd.isUsed() || this.hooks.eval.isUsed());
+    const wantsData = this.opts.validationData !== undefined && (this.hooks.epochEnd.taps.length > 0 || this.hooks.eval.taps.length > 0);
     const vd = wantsData ? await this.validation() : undefined;
     const ctx: EpochContext = {
       epoch,
@@ -87,7 +94,7 @@ export class FlatfitCallback extends tf.Callback {
       logger: this.logger,
     };
     await this.hooks.epochEnd.promise(ctx);
-    if (vd && this.hooks.eval.isUsed()) {
+    if (vd && this.hooks.eval.taps.length > 0) {
       const rows = await evaluateVariants(this.hooks, this.logger, model, vd[0], vd[1], this.opts.batchSize);
       for (const row of rows.slice(1)) {
         epochLogs[variantLogKey("loss", row.variant)] = row.loss;

@@ -135,12 +135,12 @@ export class Flatfit {
    * loaded with `tf.loadLayersModel` after `model.save(…, {includeOptimizer: true})` gets its
    * saved plugin state back. Returns the model.
    */
-  attach<M extends tf.LayersModel>(model: M, opts: Omit<CallbackOptions, "validationData"> = {}): M {
+  attach<M extends tf.LayersModel>(model: M, opts: Omit<CallbackOptions, "validationData" | "validationBatches"> = {}): M {
     this.assertLive("attach");
     const current = model.optimizer;
     if (current == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
     this.bindModel(model, "attach(model)");
-    instrumentFit(model, (validationData) => this.callbacks({ ...opts, validationData }) as FlatfitCallback);
+    instrumentFit(model, (validationData, validationBatches) => this.callbacks({ ...opts, validationData, validationBatches }) as FlatfitCallback);
     if (isFlatfitOptimizer(current) && current === this.lastWrapped) return model;
     const pending = isFlatfitOptimizer(current) ? current.takePendingState() : [];
     const wrapped = this.wrap(current);

@@ -47,7 +47,7 @@ export function validationSplitOf(model: tf.LayersModel, x: Inputs, y: Inputs, s
   return [xs.map(tail), ys.map(tail)];
 }
 
-export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?: Validation) => FlatfitCallback): void {
+export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?: Validation, validationBatches?: number) => FlatfitCallback): void {
   const m = model as Instrumented;
   const fit: Fit = m[ORIGINAL_FIT] ?? m.fit;
   const fitDataset: FitDataset = m[ORIGINAL_FIT_DATASET] ?? m.fitDataset;
@@ -78,6 +78,8 @@ export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?:
     if (callbacks.some((c) => c instanceof FlatfitCallback)) return fitDataset.call(model, dataset, args);
     const vd = args.validationData as unknown;
     const validation = vd == null ? undefined : Array.isArray(vd) ? ([vd[0], vd[1]] as Validation) : (vd as Validation);
-    return fitDataset.call(model, dataset, { ...args, callbacks: [makeCallback(validation), ...callbacks] });
+    // validationBatches bounds how much of a validation Dataset is read, as it does for tfjs
+    const batches = validation !== undefined && !Array.isArray(validation) ? (args.validationBatches ?? undefined) : undefined;
+    return fitDataset.call(model, dataset, { ...args, callbacks: [makeCallback(validation, batches), ...callbacks] });
   } as FitDataset;
 }

@@ -57,7 +57,8 @@ export class StepEngine {
   /** True when no plugin taps a per-step hook: steps are then plain `variableGrads` + apply. */
   get passThrough(): boolean {
     const h = this.services.hooks;
-    return !h.beforeStep.isUsed() && !h.gradient.isUsed() && !h.afterGradient.isUsed() && !h.afterStep.isUsed();
+    // taps, not isUsed(): every hook carries flatfit's error-naming interceptor, which isUsed() counts
+    return h.beforeStep.taps.length === 0 && h.gradient.taps.length === 0 && h.afterGradient.taps.length === 0 && h.afterStep.taps.length === 0;
   }
 
   /**
