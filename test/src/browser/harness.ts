@@ -10,6 +10,8 @@ import type { PageApi } from "./page/main";
 import { launchChromium, serveStatic, type StaticServer } from "@flatfit/testing/chromium";
 
 const PAGE_SOURCE = path.resolve(__dirname, "..", "..", "..", "src", "browser", "page", "main.ts");
+/** What Chromium's WebGPU validation messages say (Dawn): "[Invalid ComputePipeline …]", "While validating …". */
+const WEBGPU_VALIDATION = /\[Invalid [A-Za-z]+|While (validating|calling|encoding|finishing) /;
 const HTML = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>flatfit browser tests</title><script type="module" src="/app.js"></script>`;
 
 export interface BackendPage {
@@ -48,6 +50,9 @@ export class BrowserHarness {
     const errors: string[] = [];
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
+      // Chromium reports WebGPU validation errors (an invalid pipeline: its command buffer is
+      // dropped, and every op in it gives garbage) as console warnings: they are errors here.
+      else if (m.type() === "warning" && WEBGPU_VALIDATION.test(m.text())) errors.push(`WebGPU validation: ${m.text()}`);
     });
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(this.server.url);

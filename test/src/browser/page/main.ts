@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import { createFlatfit, dot, linearCombination, sumOfSquares, type PluginClass, type PluginSpec } from "@flatfit/core";
+import { createFlatfit, dot, dotNamed, globalNorm, linearCombination, sumOfSquares, sumSquaresNamed, type PluginClass, type PluginSpec } from "@flatfit/core";
 import { hessianTrace } from "@flatfit/metrics";
 import GradL1Plugin from "@flatfit/plugin-grad-l1";
 import HeroPlugin from "@flatfit/plugin-hero";
@@ -15,7 +15,7 @@ import NsoPlugin from "@flatfit/plugin-nso";
 import PertoptPlugin from "@flatfit/plugin-pertopt";
 import QuantizeOnEval from "@flatfit/plugin-quantize-on-eval";
 import SehtPlugin from "@flatfit/plugin-seht";
-import { BackendCounter, blobs, bnDropoutModel, gaussian, mlp, prng, QuadraticProblem, withSeededMathRandom } from "@flatfit/testing";
+import { BackendCounter, blobs, checkFitContract, gaussian, mlp, prng, QuadraticProblem } from "@flatfit/testing";
 
 const CLASSES: Record<string, PluginClass> = {
   hero: HeroPlugin,
@@ -54,10 +54,6 @@ async function onCpu<T>(fn: () => Promise<T>): Promise<T> {
 
 let counter: BackendCounter | undefined;
 
-/** BatchNormalization moving statistics (the layers' weights after gamma and beta). */
-const bnStats = (m: tf.LayersModel): tf.Tensor[] =>
-  m.layers.filter((l) => l.getClassName() === "BatchNormalization").flatMap((l) => l.getWeights().slice(2));
-
 /** Switches to `backend` and describes it (WebGPU: the adapter's vendor and architecture). */
 async function setup(backend: string): Promise<{ backend: string; adapter?: string; log: string[]; probe: { reads: number; programs: number } }> {
   const ok = await tf.setBackend(backend);
@@ -92,77 +88,17 @@ async function stringUseError(): Promise<string> {
   );
 }
 
-export interface ContractResult {
-  loss: [number, number];
-  acc: [number, number];
-  /** Every weight (trainable and BatchNorm statistics) bit-equal to plain fit's, at learning rate 0. */
-  weightsEqual: boolean;
-  firstDifference?: string;
-  bnMoved: boolean;
-  /** Device→host reads at the backend inside the steps of the three fits. */
-  stepReads: number;
-  steps: number;
-  numTensors: [number, number];
-  /** The same two fits of plain tfjs (no flatfit) on this backend. */
-  plainNumTensors: [number, number];
-}
+export type ContractResult = Awaited<ReturnType<typeof checkFitContract.run>>;
 
-/** The fit contract on the active backend (BatchNorm + Dropout model, metrics, learning rate 0). */
+/**
+ * @flatfit/testing's fit contract on the active backend — every entry point (fit with
+ * validationSplit, fitDataset, trainOnBatch, optimizer.minimize through ff.wrap, ff.step; two
+ * outputs; a layer frozen after compile), the same code the Node tests assert — at learning rate 0
+ * (so every weight and BatchNorm statistic is compared bit for bit), with reads counted at the
+ * backend. Its checks come back as data; the Node side asserts them.
+ */
 async function contract(specs: Spec[]): Promise<ContractResult> {
-  const { x, y } = blobs(48);
-  const compile = (m: tf.LayersModel, optimizer: tf.Optimizer) => m.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-  const fitOnce = (m: tf.LayersModel, callbacks: tf.Callback[] = []) =>
-    withSeededMathRandom(5, () => m.fit(x, y, { epochs: 1, batchSize: 48, shuffle: false, verbose: 0, callbacks }));
-
-  const plain = bnDropoutModel(1);
-  const initialStats = await values(bnStats(plain));
-  compile(plain, tf.train.sgd(0));
-  const hPlain = await fitOnce(plain);
-
-  const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: withClasses(specs) });
-  const model = bnDropoutModel(1);
-  const optimizer = ff.wrap(tf.train.sgd(0));
-  const steps0 = counter!.steps;
-  counter!.watchSteps(optimizer);
-  compile(model, optimizer);
-  try {
-    const reads0 = counter!.reads;
-    const hFlat = await fitOnce(model, [ff.callbacks()]);
-    const [a, b] = [await values(model.getWeights()), await values(plain.getWeights())];
-    let firstDifference: string | undefined;
-    a.forEach((w, i) => {
-      const j = w.findIndex((v, k) => !Object.is(v, b[i][k]));
-      if (j >= 0 && firstDifference === undefined) firstDifference = `${model.weights[i].name}[${j}]: ${w[j]} vs plain ${b[i][j]}`;
-    });
-    const stats = await values(bnStats(model));
-    const bnMoved = stats.some((s, i) => s.some((v, k) => v !== initialStats[i][k]));
-
-    await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] });
-    const afterFirst = tf.memory().numTensors;
-    await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [ff.callbacks()] });
-    const afterSecond = tf.memory().numTensors;
-    const stepReads = counter!.reads - reads0;
-    await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
-    const plainFirst = tf.memory().numTensors;
-    await plain.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
-    const plainSecond = tf.memory().numTensors;
-    return {
-      loss: [hFlat.history.loss[0] as number, hPlain.history.loss[0] as number],
-      acc: [hFlat.history.acc[0] as number, hPlain.history.acc[0] as number],
-      weightsEqual: firstDifference === undefined,
-      firstDifference,
-      bnMoved,
-      stepReads,
-      steps: counter!.steps - steps0,
-      numTensors: [afterFirst, afterSecond],
-      plainNumTensors: [plainFirst, plainSecond],
-    };
-  } finally {
-    ff.dispose();
-    tf.dispose([x, y]);
-    plain.dispose();
-    model.dispose();
-  }
+  return checkFitContract.run(withClasses(specs), { learningRate: 0, reads: "backend" });
 }
 
 function vectors(k: number, n: number, seed: number): number[][] {
@@ -200,6 +136,42 @@ async function fusedKernels(): Promise<Array<{ name: string; here: number[]; cpu
     out.push({ name: c.name, here, cpu, leaked });
   }
   return out;
+}
+
+/**
+ * core's sums over every variable of a model (global norms, dot products: what sets HERO's and the
+ * finite differences' step sizes) for 4, 7, 8 and 9 tensors — a model with 8 trainable variables is
+ * a Dense-BatchNorm trunk with two heads — here and on the cpu backend.
+ */
+async function manyTensorSums(): Promise<Array<{ name: string; here: number; cpu: number }>> {
+  const shapes = [[4, 16], [16], [16], [16], [16, 3], [3], [16, 1], [1], [5, 5]];
+  const run = async () => {
+    const out: Record<string, number> = {};
+    for (const count of [4, 7, 8, 9]) {
+      const a: Record<string, tf.Tensor> = {};
+      const b: Record<string, tf.Tensor> = {};
+      shapes.slice(0, count).forEach((s, i) => {
+        const size = s.reduce((p, q) => p * q, 1);
+        const [va, vb] = vectors(2, size, 20 + i);
+        a[`v${i}`] = tf.tensor(va, s);
+        b[`v${i}`] = tf.tensor(vb, s);
+      });
+      for (const [name, f] of [
+        ["globalNorm", () => globalNorm(a)],
+        ["sumSquaresNamed", () => sumSquaresNamed(a)],
+        ["dotNamed", () => dotNamed(a, b)],
+      ] as const) {
+        const t = f();
+        out[`${name} of ${count} tensors`] = (await t.data())[0];
+        t.dispose();
+      }
+      tf.dispose([...Object.values(a), ...Object.values(b)]);
+    }
+    return out;
+  };
+  const here = await run();
+  const cpu = await onCpu(run);
+  return Object.keys(here).map((name) => ({ name, here: here[name], cpu: cpu[name] }));
 }
 
 /** Six steps of one method on an MLP, here and on the cpu backend (fused kernels), same seeds: final weights. */
@@ -263,6 +235,6 @@ async function quadraticTrace(): Promise<{ here: { value: number; stdError: numb
   return { here: await run(), cpu: await onCpu(run), exact: spectrum.reduce((s, v) => s + v, 0) };
 }
 
-const api = { setup, stringUseError, contract, fusedKernels, trainBoth, quantizeRows, quadraticTrace };
+const api = { setup, stringUseError, contract, fusedKernels, manyTensorSums, trainBoth, quantizeRows, quadraticTrace };
 export type PageApi = typeof api;
 (globalThis as unknown as { flatfitPage: PageApi }).flatfitPage = api;
