@@ -138,3 +138,18 @@ test("every method trains the same with fused kernels (cpu) and with tf ops (6 s
     t.log(`${name}: relative difference ${err.toExponential(2)}`);
   }
 });
+
+test("addMany sums any number of tensors as tf.addN does, in groups of at most ADD_N_MAX_INPUTS inputs (webgpu's limit), leaving no tensor", async (t) => {
+  const { addMany, ADD_N_MAX_INPUTS } = await import("@flatfit/core");
+  t.is(ADD_N_MAX_INPUTS, 7);
+  for (const n of [1, 2, 7, 8, 9, 15, 50]) {
+    const parts = Array.from({ length: n }, (_, i) => tf.tensor1d([i + 1, -(i + 1) / 4, 0.5]));
+    const before = tf.memory().numTensors;
+    const sum = addMany(parts);
+    t.is(tf.memory().numTensors, before + 1, `n = ${n}: only the sum is new`);
+    const tri = (n * (n + 1)) / 2;
+    t.deepEqual(Array.from(sum.dataSync()), [tri, -tri / 4, 0.5 * n], `n = ${n}`);
+    tf.dispose([sum, ...parts]);
+  }
+  t.throws(() => addMany([]), { message: /addMany: expected at least one tensor/ });
+});

@@ -26,6 +26,7 @@ export { BUILTIN_PLUGINS, resolvePlugin } from "./resolve";
 export { CORE_API_VERSION, coreApiMismatch, assertCoreApi } from "./compat";
 export { selectBackend, isBackendRegistered, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
+export { addMany, ADD_N_MAX_INPUTS } from "./add-many";
 export { defineFusedKernel, linearCombination, sumOfSquares, dot, type FusedKernel, type FusedKernelSpec, type Coefficient, type Values } from "./fused";
 export { StepEngine, defaultVariables } from "./step";
 export { preserveOtherVariables } from "./closure-guard";

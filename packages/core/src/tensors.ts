@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dot, linearCombination, sumOfSquares, type Coefficient } from "./fused";
+import { addMany } from "./add-many";
 
 export type NamedTensors = tf.NamedTensorMap;
 
@@ -76,10 +77,11 @@ export function dotNamed(a: NamedTensors, b: NamedTensors): tf.Scalar {
 function sumScalars(parts: tf.Scalar[]): tf.Scalar {
   if (parts.length === 0) return tf.scalar(0);
   if (parts.length === 1) return parts[0];
-  const total = tf.addN(parts) as tf.Scalar;
+  const total = addMany(parts) as tf.Scalar;
   tf.dispose(parts);
   return total;
 }
+
 
 /** The current values of variables as a map (no copies: the tensors are the variables). */
 export function valuesOf(variables: readonly tf.Variable[]): NamedTensors {

@@ -4,7 +4,7 @@
  * samples exactly as `model.evaluate` averages it (batch means weighted by batch size).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { GradientResult } from "@flatfit/core";
+import { addMany, type GradientResult } from "@flatfit/core";
 import type { Objective } from "./objective";
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -76,7 +76,7 @@ export function modelObjective(model: tf.LayersModel, x: Data, y: Data, opts: Mo
     for (let i = 1; i < losses.length; i++) loss = tf.add(loss, tf.mean(losses[i](yb[i], outs[i])));
     if (opts.regularization) {
       const reg = (model as unknown as { calculateLosses(): tf.Scalar[] }).calculateLosses();
-      if (reg.length > 0) loss = tf.add(loss, tf.addN(reg));
+      if (reg.length > 0) loss = tf.add(loss, addMany(reg));
     }
     return loss;
   };
@@ -85,7 +85,7 @@ export function modelObjective(model: tf.LayersModel, x: Data, y: Data, opts: Mo
     tf.tidy(() => {
       if (batches.length === 1) return batchLoss(0, n);
       const parts = batches.map(([s, b]) => tf.mul(batchLoss(s, b), b / n));
-      return tf.addN(parts) as tf.Scalar;
+      return addMany(parts) as tf.Scalar;
     });
 
   const oracle = (): GradientResult => {

@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import {
+  addMany,
   axpyNamed,
   linearCombination,
   PLUGIN_OPTIONS,
@@ -63,7 +64,7 @@ export function heroDirection(variables: readonly tf.Variable[], grads: tf.Named
   const out: tf.NamedTensorMap = {};
   if (pairs.length === 0) return out;
   if (scaling === "adaptive") {
-    const c = tf.tidy(() => tf.mul(inverse(tf.sqrt(tf.addN(pairs.map(([w, g]) => weightedGradientSquares([w, g], {})[0]))) as tf.Scalar), scale));
+    const c = tf.tidy(() => tf.mul(inverse(tf.sqrt(addMany(pairs.map(([w, g]) => weightedGradientSquares([w, g], {})[0]))) as tf.Scalar), scale));
     for (const [w, g] of pairs) out[w.name] = squaredWeightsTimesGradient([w, g, c], {})[0];
     c.dispose();
     return out;

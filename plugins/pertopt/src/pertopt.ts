@@ -20,6 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import {
+  addMany,
   Logger,
   PLUGIN_OPTIONS,
   z,
@@ -167,7 +168,7 @@ export class PertoptPlugin implements FlatfitPlugin {
     const logEpoch = Math.log(1 + (ctx.epoch + 1));
     const wNow = this.wNow;
     this.sigma = tf.tidy(() => {
-      const moved = tf.sqrt(tf.addN(wNow.map((w, j) => movedSquaredKernel([w, s.wPrev[j]], {})[0])));
+      const moved = tf.sqrt(addMany(wNow.map((w, j) => movedSquaredKernel([w, s.wPrev[j]], {})[0])));
       const attrs = { eta, kappaScale: gamma / logEpoch, logEpoch, beta2, epsilon };
       return wNow.map((_, j) => sigmaKernel([s.h[j], s.hPrev[j], s.wPrev[j], s.g[j], moved], attrs)[0]);
     }).map((x) => tf.keep(x));
