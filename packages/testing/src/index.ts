@@ -7,7 +7,7 @@ export { RecordingOptimizer } from "./recording";
 export { HostReadCounter } from "./host-reads";
 export { BackendCounter } from "./backend-counter";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem } from "./models";
-export { checkFitContract, type ContractOptions } from "./contract";
+export { checkFitContract, runFitContract, assertContract, CONTRACT_ENTRIES, type ContractOptions, type ContractEntry, type ContractCheck, type ContractResult } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
 export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, captureStep, type TrainOptions } from "./helpers";
 export { UNFUSED_BACKEND, TEST_BACKEND_ENV, TEST_BACKENDS, registerUnfusedCpu, onBackend, kernelsRun, testBackend, useTestBackend } from "./backends";
