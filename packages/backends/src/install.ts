@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { KERNEL_NAME } from "./conv2d-backprop-filter";
 import { cpuConv2DBackpropFilter } from "./cpu";
 import { wasmConv2DBackpropFilter } from "./wasm";
+import { WASM_KERNELS, WASM_REPLACED, wasmExtraKernel } from "./wasm/kernels";
 
 export const EXTRA_BACKENDS = ["cpu", "wasm"] as const;
 export type ExtraBackend = (typeof EXTRA_BACKENDS)[number];
@@ -19,12 +20,13 @@ export interface BackendExtrasOptions {
 /** What one backend gets: kernels that replace a slower stock one, or that it lacks. */
 export const EXTRAS: Readonly<Record<ExtraBackend, readonly string[]>> = {
   cpu: [KERNEL_NAME],
-  wasm: [KERNEL_NAME],
+  wasm: [KERNEL_NAME, ...Object.keys(WASM_KERNELS)],
 };
 
 const installed = new Set<string>(); // "kernel@backend"
 
 function kernelFor(backend: ExtraBackend, name: string): tf.KernelConfig {
+  if (backend === "wasm" && name in WASM_KERNELS) return wasmExtraKernel(name);
   if (name !== KERNEL_NAME) throw new Error(`@flatfit/backends: no extra kernel "${name}"`);
   return backend === "cpu" ? cpuConv2DBackpropFilter(tf.getKernel(name, "cpu")) : wasmConv2DBackpropFilter();
 }
@@ -47,8 +49,8 @@ export function installBackendExtras(opts: BackendExtrasOptions = {}): string[] 
       const key = `${name}@${backend}`;
       if (installed.has(key)) continue;
       const stock = tf.getKernel(name, backend);
-      // wasm: a kernel of its own (a later tfjs version) is native code; keep it
-      if (stock !== undefined && backend === "wasm") continue;
+      // wasm: a kernel of its own (a later tfjs version) is native code; keep it, unless 4.22's is wrong
+      if (stock !== undefined && backend === "wasm" && !WASM_REPLACED.includes(name)) continue;
       const config = kernelFor(backend, name);
       if (stock !== undefined) tf.unregisterKernel(name, backend);
       tf.registerKernel(config);
