@@ -27,6 +27,8 @@ const PACKAGE: Partial<Record<BackendPreference, string>> = {
 };
 
 let announced: string | undefined;
+/** The backend "auto" switched to in this process, and from where: named again when a later call keeps it. */
+let picked: { name: string; source: string } | undefined;
 
 /** Whether a backend of that name is registered with tfjs (a package resolving is not enough). */
 export function isBackendRegistered(name: string): boolean {
@@ -136,6 +138,8 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   }
   await tf.ready();
   const name = tf.getBackend();
+  if (source !== undefined) picked = { name, source };
+  else if (picked?.name === name) source = picked.source;
   // The cpu backend prints its own "install tfjs-node" banner on first use; the line below says it once.
   if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const line = describe(name, source, notes);

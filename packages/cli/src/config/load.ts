@@ -79,7 +79,7 @@ function toTrain(parsed: TrainFieldsOut | undefined, raw: Record<string, unknown
 /** Validates a plugin list with core (as it will run) and reports issues where each plugin is in the file. */
 export async function checkPlugins(plugins: PluginSpec[], at: (index: number) => Path, dir: string, backend: TrainConfig["backend"]): Promise<ConfigIssue[]> {
   try {
-    const ff = await createFlatfit({ plugins, backend }, { cwd: dir, logSink: () => {} });
+    const ff = await createFlatfit({ plugins, backend, logLevel: "silent" }, { cwd: dir, logSink: () => {} });
     ff.dispose();
     return [];
   } catch (err) {
