@@ -9,5 +9,6 @@ export { BackendCounter } from "./backend-counter";
 export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem } from "./models";
 export { checkFitContract, runFitContract, assertContract, CONTRACT_ENTRIES, type ContractOptions, type ContractEntry, type ContractCheck, type ContractResult } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
+export { checkDifferenceOrder, type DifferenceMethod, type DifferenceRun, type DifferenceOrderOptions } from "./difference-order";
 export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, captureStep, type TrainOptions } from "./helpers";
 export { UNFUSED_BACKEND, TEST_BACKEND_ENV, TEST_BACKENDS, registerUnfusedCpu, onBackend, kernelsRun, testBackend, useTestBackend } from "./backends";
