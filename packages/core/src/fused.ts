@@ -7,12 +7,20 @@
  * methods' own arithmetic (perturbations, finite differences, state updates) is a handful of such
  * ops per variable per step, so on small models it costs as much as a gradient.
  *
- * A fused kernel states its expression twice: as a loop over the inputs' values, registered as a
- * tfjs kernel for the cpu backend (it reads the backing arrays in place: no copies, no host
- * reads), and as composed tf ops, used on every other backend (webgl, wasm, tensorflow), where
- * ops run natively and fusion matters less. Both must compute the same math: tests compare them.
+ * A fused kernel states its expression as a loop over the inputs' values, registered as a tfjs
+ * kernel for the cpu backend (it reads the backing arrays in place: no copies, no host reads), and
+ * as composed tf ops, the fallback on every backend that has no kernel of that name. A kernel may
+ * also state its math as an `elementwise` expression (see ./fused-expr): backend support
+ * (`installBackendExtras()` from @flatfit/backends) compiles it into one shader program for webgl
+ * and webgpu, and runs the cpu loop on the wasm heap. Every form must compute the same math: tests
+ * compare them.
+ *
+ * Declared kernels are listed in a registry shared by every copy of this package in a process
+ * (`onFusedKernelDefined`), so that backend support registers kernels for those declared before
+ * and after it is installed.
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedExpr as e, type Elementwise } from "./fused-expr";
 
 /** The values of a float32 (or int32) tensor on the cpu backend. */
 export type Values = Float32Array | Int32Array | Uint8Array;
@@ -26,6 +34,11 @@ export interface FusedKernelSpec<A extends object> {
   ops(inputs: readonly tf.Tensor[], attrs: A): tf.Tensor[];
   /** The outputs' shapes (default: one output, shaped like the first input). */
   outputShapes?(inputShapes: readonly number[][], attrs: A): number[][];
+  /**
+   * The same math as one per-element expression (one output), for backends that compile it into a
+   * single program; given the number of inputs of a call. Omitted: those backends run `ops`.
+   */
+  elementwise?(inputCount: number): Elementwise;
 }
 
 /** Runs the kernel: one tensor per output. */
@@ -39,6 +52,52 @@ interface CpuBackendLike {
 const CPU = "cpu";
 const inputName = (i: number): string => `x${i}`;
 
+/** A declared kernel, as backend support sees it (attrs untyped). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFusedKernelSpec = FusedKernelSpec<any>;
+
+interface FusedRegistry {
+  readonly specs: Map<string, AnyFusedKernelSpec>;
+  readonly listeners: Set<(spec: AnyFusedKernelSpec) => void>;
+}
+
+const REGISTRY_KEY = Symbol.for("@flatfit/core:fused-kernels/v1");
+
+function registry(): FusedRegistry {
+  const g = globalThis as unknown as Record<symbol, FusedRegistry | undefined>;
+  return (g[REGISTRY_KEY] ??= { specs: new Map(), listeners: new Set() });
+}
+
+/**
+ * Calls `listener` for every fused kernel declared so far and for each one declared later (by any
+ * copy of @flatfit/core in this process); returns a function that stops the later calls.
+ */
+export function onFusedKernelDefined(listener: (spec: AnyFusedKernelSpec) => void): () => void {
+  const r = registry();
+  for (const spec of r.specs.values()) listener(spec);
+  r.listeners.add(listener);
+  return () => r.listeners.delete(listener);
+}
+
+/** Every fused kernel declared in this process, by name. */
+export function fusedKernelSpecs(): ReadonlyMap<string, AnyFusedKernelSpec> {
+  return registry().specs;
+}
+
+/** Positional inputs as the named map tfjs kernels take: x0, x1, … */
+export function fusedKernelInputs(inputs: readonly tf.Tensor[]): tf.NamedTensorMap {
+  const named: tf.NamedTensorMap = {};
+  inputs.forEach((t, i) => (named[inputName(i)] = t));
+  return named;
+}
+
+/** A kernel's named inputs back in call order (x0, x1, …). */
+export function orderedKernelInputs<T>(inputs: Readonly<Record<string, T>>): T[] {
+  return Object.keys(inputs)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map((k) => inputs[k]);
+}
+
 /**
  * Declares a fused kernel. The cpu loop is registered with tfjs at once; each call then runs it
  * when the active backend is cpu, and `spec.ops` otherwise.
@@ -51,9 +110,7 @@ export function defineFusedKernel<A extends object>(spec: FusedKernelSpec<A>): F
       backendName: CPU,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const cpu = backend as unknown as CpuBackendLike;
-        const infos = Object.keys(inputs)
-          .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
-          .map((k) => inputs[k] as tf.TensorInfo);
+        const infos = orderedKernelInputs(inputs as Record<string, tf.TensorInfo>);
         const values = infos.map((t) => {
           const v = cpu.data.get(t.dataId).values;
           if (v === undefined) throw new Error(`${spec.name}: input of dtype ${t.dtype} has no values on the cpu backend`);
@@ -69,12 +126,15 @@ export function defineFusedKernel<A extends object>(spec: FusedKernelSpec<A>): F
       },
     });
   }
+  const r = registry();
+  if (!r.specs.has(spec.name)) {
+    r.specs.set(spec.name, spec);
+    for (const listener of r.listeners) listener(spec);
+  }
   return (inputs, attrs) => {
     // the ops path's intermediates are freed here, so a call outside a tidy leaves only its outputs
-    if (tf.getBackend() !== CPU || tf.getKernel(spec.name, CPU) === undefined) return tf.tidy(() => spec.ops(inputs, attrs));
-    const named: tf.NamedTensorMap = {};
-    inputs.forEach((t, i) => (named[inputName(i)] = t));
-    const out = tf.engine().runKernel(spec.name, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    if (tf.getKernel(spec.name, tf.getBackend()) === undefined) return tf.tidy(() => spec.ops(inputs, attrs));
+    const out = tf.engine().runKernel(spec.name, fusedKernelInputs(inputs), attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
     return Array.isArray(out) ? out : [out];
   };
 }
@@ -112,6 +172,8 @@ const linearCombinationKernel = defineFusedKernel<Record<string, never>>({
     }
     return [out];
   },
+  // the last input holds the coefficients: Σ_k x_k · c[k]
+  elementwise: (n) => ({ expr: e.sum(Array.from({ length: n - 1 }, (_, k) => e.mul(e.input(k), e.input(n - 1, k)))) }),
   ops: (inputs) => {
     const c = inputs[inputs.length - 1];
     const terms = inputs.slice(0, -1).map((x, k) => tf.mul(x, tf.slice(c, [k], [1]).reshape([])));
@@ -151,6 +213,7 @@ const sumOfSquaresKernel = defineFusedKernel<Record<string, never>>({
     for (let i = 0; i < x.length; i++) s += x[i] * x[i];
     return [Float32Array.of(s)];
   },
+  elementwise: () => ({ expr: e.square(e.input(0)), reduce: "sum" }),
   ops: ([x]) => [tf.sum(tf.square(x))],
   outputShapes: scalarShape,
 });
@@ -162,6 +225,7 @@ const dotKernel = defineFusedKernel<Record<string, never>>({
     for (let i = 0; i < a.length; i++) s += a[i] * b[i];
     return [Float32Array.of(s)];
   },
+  elementwise: () => ({ expr: e.mul(e.input(0), e.input(1)), reduce: "sum" }),
   ops: ([a, b]) => [tf.sum(tf.mul(a, b))],
   outputShapes: scalarShape,
 });

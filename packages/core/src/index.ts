@@ -27,7 +27,22 @@ export { CORE_API_VERSION, coreApiMismatch, assertCoreApi } from "./compat";
 export { selectBackend, isBackendRegistered, BACKENDS, type BackendPreference } from "./backend";
 export * from "./tensors";
 export { addMany, ADD_N_MAX_INPUTS } from "./add-many";
-export { defineFusedKernel, linearCombination, sumOfSquares, dot, type FusedKernel, type FusedKernelSpec, type Coefficient, type Values } from "./fused";
+export {
+  defineFusedKernel,
+  onFusedKernelDefined,
+  fusedKernelSpecs,
+  fusedKernelInputs,
+  orderedKernelInputs,
+  linearCombination,
+  sumOfSquares,
+  dot,
+  type FusedKernel,
+  type FusedKernelSpec,
+  type AnyFusedKernelSpec,
+  type Coefficient,
+  type Values,
+} from "./fused";
+export { fusedExpr, evaluateElementwise, exprAttrs, UNARY_OPS, BINARY_OPS, type Expr, type Elementwise, type UnaryOp, type BinaryOp } from "./fused-expr";
 export { StepEngine, defaultVariables } from "./step";
 export { preserveOtherVariables } from "./closure-guard";
 export { SlotVariables } from "./slots";

@@ -1,11 +1,11 @@
 /**
  * HERO's direction as fused kernels: c·W⊙W⊙g in one pass (the "elementwise" and "adaptive"
- * scalings), and Σ (W⊙g)² for the adaptive scaling's global norm. Each states the math twice, as
- * a loop for the cpu backend and as tf ops for the others; test/src/core-fused.test.ts trains
+ * scalings), and Σ (W⊙g)² for the adaptive scaling's global norm. Each states the math as a loop
+ * for the cpu backend, as one expression for GPU backends and as tf ops for the rest; test/src/core-fused.test.ts trains
  * every scaling on both and compares.
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineFusedKernel } from "@flatfit/core";
+import { defineFusedKernel, fusedExpr as e } from "@flatfit/core";
 
 /** c · W ⊙ W ⊙ g. Inputs: W, g, c (a scalar). */
 export const squaredWeightsTimesGradient = defineFusedKernel<Record<string, never>>({
@@ -16,6 +16,7 @@ export const squaredWeightsTimesGradient = defineFusedKernel<Record<string, neve
     for (let i = 0; i < out.length; i++) out[i] = c * w[i] * w[i] * g[i];
     return [out];
   },
+  elementwise: () => ({ expr: e.mul(e.mul(e.input(2, 0), e.square(e.input(0))), e.input(1)) }),
   ops: ([w, g, c]) => [tf.tidy(() => tf.mul(tf.mul(tf.square(w), g), c))],
 });
 
@@ -30,6 +31,7 @@ export const weightedGradientSquares = defineFusedKernel<Record<string, never>>(
     }
     return [Float32Array.of(s)];
   },
+  elementwise: () => ({ expr: e.square(e.mul(e.input(0), e.input(1))), reduce: "sum" }),
   ops: ([w, g]) => [tf.tidy(() => tf.sum(tf.square(tf.mul(w, g))))],
   outputShapes: () => [[]],
 });

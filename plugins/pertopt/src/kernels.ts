@@ -1,10 +1,11 @@
 /**
  * PertOPT's per-parameter arithmetic as fused kernels (one pass per variable instead of about
- * twenty tfjs ops). Each states the math twice, as a loop for the cpu backend and as tf ops for
- * the others; the σ test (test/pertopt.test.ts) checks both against a float64 reference.
+ * twenty tfjs ops). Each states the math as a loop for the cpu backend and as tf ops for the
+ * other backends, and all but the random offset (drawn on the host) as one expression that GPU
+ * backends compile; the σ test (test/pertopt.test.ts) checks both against a float64 reference.
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineFusedKernel, uniformValues } from "@flatfit/core";
+import { defineFusedKernel, fusedExpr as e, uniformValues } from "@flatfit/core";
 
 export interface SigmaAttrs {
   /** η. */
@@ -38,6 +39,15 @@ export const sigmaKernel = defineFusedKernel<SigmaAttrs>({
     }
     return [out];
   },
+  elementwise: () => {
+    const [h, hPrev, wPrev, g, moved] = [e.input(0), e.input(1), e.input(2), e.input(3), e.input(4, 0)];
+    const kappa = e.add(e.mul(e.attr("kappaScale"), e.abs(wPrev)), e.attr("epsilon"));
+    const rho = e.select(moved, e.div(e.abs(e.sub(h, hPrev)), moved), e.value(0));
+    const denominator = e.mul(e.sqrt(e.mul(e.attr("eta"), e.add(h, e.mul(rho, kappa)))), e.attr("logEpoch"));
+    // the bound is +∞ where the denominator is 0: σ = κ there (no division by 0 on the device)
+    const sigma = e.select(e.less(e.value(0), denominator), e.min(e.div(e.value(1), denominator), kappa), kappa);
+    return { expr: e.select(e.less(e.abs(g), e.attr("beta2")), sigma, e.value(0)) };
+  },
   ops: ([h, hPrev, wPrev, g, moved], { eta, kappaScale, logEpoch, beta2, epsilon }) => [
     tf.tidy(() => {
       const kappa = tf.add(tf.mul(tf.abs(wPrev), kappaScale), epsilon);
@@ -61,6 +71,7 @@ export const movedSquaredKernel = defineFusedKernel<Record<string, never>>({
     }
     return [Float32Array.of(s)];
   },
+  elementwise: () => ({ expr: e.square(e.sub(e.input(0), e.input(1))), reduce: "sum" }),
   ops: ([w, wPrev]) => [tf.tidy(() => tf.sum(tf.square(tf.sub(w, wPrev))))],
   outputShapes: () => [[]],
 });
@@ -74,6 +85,7 @@ export const secondMomentKernel = defineFusedKernel<{ beta1: number }>({
     for (let i = 0; i < out.length; i++) out[i] = beta1 * h[i] + c * g[i] * g[i];
     return [out];
   },
+  elementwise: () => ({ expr: e.add(e.mul(e.attr("beta1"), e.input(0)), e.mul(e.sub(e.value(1), e.attr("beta1")), e.square(e.input(1)))) }),
   ops: ([h, g], { beta1 }) => [tf.tidy(() => tf.add(tf.mul(h, beta1), tf.mul(tf.square(g), 1 - beta1)))],
 });
 

@@ -1,0 +1,109 @@
+/**
+ * A fused kernel's math as one per-element expression, in a form every backend can compile: a
+ * small tree of inputs, constants and arithmetic. @flatfit/backends turns it into a GLSL (webgl)
+ * or WGSL (webgpu) program; `evaluateElementwise` is its meaning, element by element, in float64.
+ *
+ *   const { input, attr, mul, add } = fusedExpr;
+ *   elementwise: () => ({ expr: add(mul(attr("beta1"), input(0)), mul(input(1), input(1))) })
+ */
+
+/** One node of an expression. */
+export type Expr =
+  /** Input `input`'s value at the element computed; with `at`, its value at that flat index. */
+  | { readonly input: number; readonly at?: number }
+  /** A number from the call's attrs (a shader constant: attrs that change every call belong in inputs). */
+  | { readonly attr: string }
+  /** A constant. */
+  | { readonly value: number }
+  | { readonly op: UnaryOp; readonly args: readonly [Expr] }
+  | { readonly op: BinaryOp; readonly args: readonly [Expr, Expr] }
+  /** `args[0] !== 0 ? args[1] : args[2]`. */
+  | { readonly op: "select"; readonly args: readonly [Expr, Expr, Expr] };
+
+export const UNARY_OPS = ["neg", "abs", "sqrt"] as const;
+export const BINARY_OPS = ["add", "sub", "mul", "div", "min", "max", "less"] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+/** `less` is 1 where a < b, else 0. */
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** A kernel's elementwise form: the value of its one output at each element, or their sum. */
+export interface Elementwise {
+  readonly expr: Expr;
+  /** "sum": the output is a scalar, the sum of `expr` over all elements. */
+  readonly reduce?: "sum";
+}
+
+const unary =
+  (op: UnaryOp) =>
+  (a: Expr): Expr => ({ op, args: [a] });
+const binary =
+  (op: BinaryOp) =>
+  (a: Expr, b: Expr): Expr => ({ op, args: [a, b] });
+
+/** Builders for expressions. */
+export const fusedExpr = {
+  input: (index: number, at?: number): Expr => (at === undefined ? { input: index } : { input: index, at }),
+  attr: (name: string): Expr => ({ attr: name }),
+  value: (v: number): Expr => ({ value: v }),
+  neg: unary("neg"),
+  abs: unary("abs"),
+  sqrt: unary("sqrt"),
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  min: binary("min"),
+  max: binary("max"),
+  less: binary("less"),
+  select: (cond: Expr, a: Expr, b: Expr): Expr => ({ op: "select", args: [cond, a, b] }),
+  /** a·a. */
+  square: (a: Expr): Expr => ({ op: "mul", args: [a, a] }),
+  /** Σ terms, left to right. */
+  sum: (terms: readonly Expr[]): Expr => terms.reduce((acc, t) => ({ op: "add", args: [acc, t] })),
+};
+
+/** The value of `expr` at element `i`, given the inputs' values and the call's attrs (float64). */
+export function evaluateElementwise(expr: Expr, inputs: readonly ArrayLike<number>[], attrs: Readonly<Record<string, unknown>>, i: number): number {
+  const ev = (e: Expr): number => {
+    if ("input" in e) return inputs[e.input][e.at ?? i];
+    if ("attr" in e) return Number(attrs[e.attr]);
+    if ("value" in e) return e.value;
+    const [a, b, c] = e.args as readonly Expr[];
+    switch (e.op) {
+      case "neg":
+        return -ev(a);
+      case "abs":
+        return Math.abs(ev(a));
+      case "sqrt":
+        return Math.sqrt(ev(a));
+      case "add":
+        return ev(a) + ev(b);
+      case "sub":
+        return ev(a) - ev(b);
+      case "mul":
+        return ev(a) * ev(b);
+      case "div":
+        return ev(a) / ev(b);
+      case "min":
+        return Math.min(ev(a), ev(b));
+      case "max":
+        return Math.max(ev(a), ev(b));
+      case "less":
+        return ev(a) < ev(b) ? 1 : 0;
+      case "select":
+        return ev(a) !== 0 ? ev(b) : ev(c);
+    }
+  };
+  return ev(expr);
+}
+
+/** The attrs an expression reads (its shader constants). */
+export function exprAttrs(expr: Expr): string[] {
+  const names = new Set<string>();
+  const walk = (e: Expr): void => {
+    if ("attr" in e) names.add(e.attr);
+    else if ("op" in e) e.args.forEach(walk);
+  };
+  walk(expr);
+  return [...names].sort();
+}
