@@ -164,6 +164,21 @@ export function preserveOtherVariables<T>(keepWritten: ReadonlySet<tf.Variable>,
   }
 }
 
+/**
+ * The loss closure breaks the closure rule: it draws data inside itself, so the evaluations of one
+ * step would see different batches. The closure is the caller's, so this error is raised as it is,
+ * never wrapped as an error of the plugin whose evaluation caught it.
+ */
+export class FlatfitClosureError extends Error {
+  constructor(detail: string) {
+    super(
+      `${detail} Your closure breaks the closure rule (README, "Use it in your own script" → "The closure rule"); ` +
+        `it is the closure to change, not the plugins.`,
+    );
+    this.name = "FlatfitClosureError";
+  }
+}
+
 /** A short fingerprint of the values one host→device upload carries. */
 function fingerprint(values: unknown): string {
   let h = 0x811c9dc5;
@@ -218,7 +233,7 @@ export class UploadLog {
       (make) => (values, shape, dtype, backend) => {
         const seen = isData(values, shape) ? this.first.get(kindOf(shape, dtype)) : undefined;
         if (seen !== undefined && !seen.has(fingerprint(values))) {
-          throw new Error(
+          throw new FlatfitClosureError(
             `flatfit: the loss closure uploaded different ${kindOf(shape, dtype)} data on a repeated evaluation within one ` +
               `step. Plugins evaluate the closure several times per step, on the same batch: draw the batch BEFORE ` +
               `optimizer.minimize / ff.step, and let the closure only compute the loss.`,

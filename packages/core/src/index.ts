@@ -44,7 +44,7 @@ export {
 } from "./fused";
 export { fusedExpr, evaluateElementwise, exprAttrs, UNARY_OPS, BINARY_OPS, type Expr, type Elementwise, type UnaryOp, type BinaryOp } from "./fused-expr";
 export { StepEngine, defaultVariables } from "./step";
-export { preserveOtherVariables } from "./closure-guard";
+export { preserveOtherVariables, FlatfitClosureError } from "./closure-guard";
 export { SlotVariables } from "./slots";
 /** zod, re-exported so that plugins declare option schemas with the same copy core validates with. */
 export { z } from "zod";

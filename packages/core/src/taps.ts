@@ -11,6 +11,7 @@
  *
  * Taps are attributed to the plugin whose `apply(hooks)` registered them (`TapOwner`).
  */
+import { FlatfitClosureError } from "./closure-guard";
 import type { StepContext } from "./context";
 import type { FlatfitHooks } from "./hooks";
 import type { GradientOracle, GradientResult } from "./perturb";
@@ -44,7 +45,9 @@ export class TapOwner {
   }
 }
 
-const named = (source: string, hook: string, err: unknown): unknown => (err instanceof FlatfitPluginError ? err : new FlatfitPluginError(source, hook, err));
+/** A tap's error, named after its source; a broken closure rule is the caller's error and passes as it is. */
+const named = (source: string, hook: string, err: unknown): unknown =>
+  err instanceof FlatfitPluginError || err instanceof FlatfitClosureError ? err : new FlatfitPluginError(source, hook, err);
 
 /** Per-step tapes of random numbers, one per gradient tap. */
 const tapesOf = new WeakMap<StepContext, Map<number, number[]>>();
