@@ -43,10 +43,30 @@ test("auto picks wasm, with @flatfit/backends' kernels, when nothing started a b
   t.true(loss.every(Number.isFinite), `loss ${loss}`);
 });
 
-test("auto keeps the backend the app set (tf.setBackend before createFlatfit)", (t) => {
+/** What the line says when the app started a backend itself and wasm with its kernels is installed. */
+const KEPT_CPU =
+  /^backend: cpu \(@tensorflow\/tfjs; the app had already initialized the cpu backend before createFlatfit \(tf\.setBackend, or a tensor created first\), so flatfit keeps it; to train on wasm \(installed\), call createFlatfit before creating any tensor, or await tf\.setBackend\("wasm"\) before createFlatfit\)$/;
+
+test("auto keeps the backend the app set (tf.setBackend before createFlatfit), and says so", (t) => {
   const r = inFreshProcess(`await tf.setBackend("cpu");\n${TRAIN_CNN}`);
   t.is(r.backend, "cpu");
-  t.regex(String(r.line), /^backend: cpu \(@tensorflow\/tfjs; install .*@tensorflow\/tfjs-backend-wasm and @flatfit\/backends/);
+  t.regex(String(r.line), KEPT_CPU);
+});
+
+test("auto after the app created a tensor (tfjs started cpu): the line says the app's backend is kept and how to get wasm, not to install it", (t) => {
+  const r = inFreshProcess(`tf.tensor1d([1, 2, 3]).dispose();\n${TRAIN_CNN}`);
+  t.is(r.error, undefined);
+  t.is(r.backend, "cpu");
+  t.regex(String(r.line), KEPT_CPU);
+  t.notRegex(String(r.line), /install @/, "wasm is installed: nothing to install");
+});
+
+test("auto after the app's own tf.setBackend(\"wasm\"): wasm is kept and gets @flatfit/backends' kernels, so a CNN trains", (t) => {
+  const r = inFreshProcess(`require(${JSON.stringify(require.resolve("@tensorflow/tfjs-backend-wasm"))});\nawait tf.setBackend("wasm");\n${TRAIN_CNN}`);
+  t.is(r.error, undefined);
+  t.is(r.backend, "wasm");
+  t.is(r.line, "backend: wasm (@tensorflow/tfjs-backend-wasm with @flatfit/backends' kernels, single-threaded in Node)");
+  t.true((r.loss as number[]).every(Number.isFinite), `loss ${r.loss}`);
 });
 
 test("auto with wasm installed but not @flatfit/backends: cpu, and the line says what to install", (t) => {

@@ -93,13 +93,29 @@ function unregistered(pref: BackendPreference, notes: string[]): Error {
   return new Error(`backend "${pref}" is not registered with tfjs${why}: ${how}, or use backend "auto" (accepted: ${BACKENDS.join(", ")})`);
 }
 
-function describe(name: string, source: string | undefined, notes: string[]): string {
+/**
+ * The backend line. `appStarted`: "auto" kept a backend the app had already initialized (by
+ * tf.setBackend, or by creating a tensor, which makes tfjs start its default) before createFlatfit.
+ */
+function describe(name: string, source: string | undefined, notes: string[], appStarted = false): string {
   const why = notes.length > 0 ? `; ${notes.join("; ")}` : "";
   if (host().kind === "browser") {
     return `backend: ${name} (the page's tfjs backend${why}; pick another with tf.setBackend before createFlatfit, or the config's backend field)`;
   }
   if (source) return `backend: ${name} (${source})`;
-  const advice = name === "cpu" ? `; install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed, or ${WASM} and ${EXTRAS} (no download at install)` : "";
+  const install = `install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node for native speed, or ${WASM} and ${EXTRAS} (no download at install)`;
+  if (appStarted) {
+    const kept = `the app had already initialized the ${name} backend before createFlatfit (tf.setBackend, or a tensor created first), so flatfit keeps it`;
+    const wasmReady = host().canResolve(WASM) && host().canResolve(EXTRAS);
+    const advice =
+      name === "wasm" || !wasmReady
+        ? name === "cpu"
+          ? `; ${install}`
+          : ""
+        : `; to train on wasm (installed), call createFlatfit before creating any tensor, or await tf.setBackend("wasm") before createFlatfit`;
+    return `backend: ${name} (@tensorflow/tfjs${why}; ${kept}${advice})`;
+  }
+  const advice = name === "cpu" ? `; ${install}` : "";
   return `backend: ${name} (@tensorflow/tfjs${why}${advice})`;
 }
 
@@ -109,11 +125,16 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   const notes: string[] = [];
   let source: string | undefined;
   let want: string | undefined = pref === "auto" ? undefined : pref;
+  let appStarted = false;
   if ((pref === "auto" || pref === "tensorflow") && host().kind === "node") {
     const appChose = appChoseBackend();
     source = loadNative(notes);
     if (source) want = "tensorflow";
-    else if (pref === "auto" && !appChose) {
+    else if (pref === "auto" && appChose) {
+      appStarted = true;
+      // the app set wasm itself: it keeps it, with the training kernels wasm lacks when they are installed
+      if (tf.getBackend() === "wasm" && host().canResolve(EXTRAS)) source = loadWasm(notes);
+    } else if (pref === "auto" && !appChose) {
       const registeredBefore = isBackendRegistered("wasm");
       source = loadWasm(notes);
       if (source) want = "wasm";
@@ -142,7 +163,7 @@ export async function selectBackend(pref: BackendPreference, logger: Logger): Pr
   else if (picked?.name === name) source = picked.source;
   // The cpu backend prints its own "install tfjs-node" banner on first use; the line below says it once.
   if (name === "cpu") (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  const line = describe(name, source, notes);
+  const line = describe(name, source, notes, appStarted);
   // once per process — but only counted as said when this logger prints info lines
   if (announced !== line && LOG_LEVELS.indexOf(logger.level) >= LOG_LEVELS.indexOf("info")) {
     announced = line;

@@ -18,6 +18,8 @@ export interface Host {
   readTextFile(file: string): { text: string; path: string; dir: string };
   /** Loads a module by id (a package name, or an absolute path); undefined when it is not found. */
   loadModule(id: string, baseDir: string | undefined): LoadedModule | undefined;
+  /** Whether a module id resolves (is installed), without loading it. */
+  canResolve(id: string): boolean;
   /** The folder relative plugin paths start from when there is no config file. */
   cwd(): string | undefined;
   /** Resolves `file` against `dir` (Node: path.resolve). */
@@ -35,6 +37,9 @@ const browserHost: Host = {
   },
   loadModule() {
     return undefined;
+  },
+  canResolve() {
+    return false;
   },
   cwd() {
     return undefined;

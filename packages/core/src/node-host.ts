@@ -23,6 +23,14 @@ export const nodeHost: Host = {
     }
     return { exports: require(file), from: file };
   },
+  canResolve(id) {
+    try {
+      require.resolve(id, { paths: [process.cwd(), __dirname] });
+      return true;
+    } catch {
+      return false;
+    }
+  },
   cwd() {
     return process.cwd();
   },
