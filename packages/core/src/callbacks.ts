@@ -28,7 +28,63 @@ export interface CallbackOptions {
   validationBatches?: number;
 }
 
+const BRAND = Symbol.for("flatfit.callback");
+const LIST_PATCH = Symbol.for("flatfit.callbackLists");
+
+/** Whether `c` is flatfit's callback (of any copy of this package). */
+export function isFlatfitCallback(c: unknown): c is FlatfitCallback {
+  return typeof c === "object" && c !== null && (c as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Whether tfjs can use `c` as a callback object as it is (a `tf.Callback`, or anything with its methods). */
+function isCallbackObject(c: unknown): boolean {
+  return (
+    c instanceof tf.Callback ||
+    (typeof c === "object" && c !== null && typeof (c as tf.Callback).setModel === "function" && typeof (c as tf.Callback).setParams === "function")
+  );
+}
+
+/**
+ * fit's `callbacks` argument as a list of callback objects: every shape tfjs accepts (one callback,
+ * one plain `{onEpochEnd, …}` object, a list of either), and lists that mix the two, which tfjs
+ * itself does not handle (a callback object first: the plain ones lack `setParams`; a plain one
+ * first: the callback objects are wrapped as plain ones and called without their `this`).
+ * Plain objects become `tf.CustomCallback`s with fit's `yieldEvery`, as tfjs makes them.
+ */
+export function asCallbackList(cbs: tf.ModelFitArgs["callbacks"], yieldEvery?: tf.ModelFitArgs["yieldEvery"]): tf.Callback[] {
+  if (cbs == null) return [];
+  const list = (Array.isArray(cbs) ? cbs : [cbs]) as unknown[];
+  return list.map((c) => (isCallbackObject(c) ? c : new tf.CustomCallback(c as tf.CustomCallbackArgs, yieldEvery))) as tf.Callback[];
+}
+
+/** fit / fitDataset arguments whose callback list holds flatfit's callback, as a list tfjs runs right. */
+function withCallbackList<A extends { callbacks?: tf.ModelFitArgs["callbacks"]; yieldEvery?: tf.ModelFitArgs["yieldEvery"] }>(args: A | undefined): A | undefined {
+  const cbs = args?.callbacks;
+  if (!Array.isArray(cbs) || !cbs.some(isFlatfitCallback) || cbs.every(isCallbackObject)) return args;
+  return { ...args!, callbacks: asCallbackList(cbs, args!.yieldEvery) };
+}
+
+/**
+ * Makes `fit` and `fitDataset` of every LayersModel (a Sequential trains through one) accept flatfit's
+ * callback beside plain callback objects, in any order: `callbacks: [ff.callbacks(), {onEpochEnd}]`.
+ * Lists without flatfit's callback reach tfjs untouched. Installed once, when the first callback is made.
+ */
+function acceptMixedCallbackLists(): void {
+  const proto = tf.LayersModel.prototype as tf.LayersModel & Record<symbol, unknown>;
+  if (proto[LIST_PATCH]) return;
+  const fit = proto.fit;
+  const fitDataset = proto.fitDataset;
+  proto.fit = function (this: tf.LayersModel, x, y, args) {
+    return fit.call(this, x, y, withCallbackList(args));
+  } as typeof fit;
+  proto.fitDataset = function (this: tf.LayersModel, dataset, args) {
+    return fitDataset.call(this, dataset, withCallbackList(args)!);
+  } as typeof fitDataset;
+  proto[LIST_PATCH] = true;
+}
+
 export class FlatfitCallback extends tf.Callback {
+  readonly [BRAND] = true;
   /** The validation data as tensors (a Dataset is read once per training run, on first use). */
   private tensors?: TensorPair;
   private owned: tf.Tensor[] = [];
@@ -42,6 +98,7 @@ export class FlatfitCallback extends tf.Callback {
     private readonly bind: (model: tf.LayersModel) => void = () => {},
   ) {
     super();
+    acceptMixedCallbackLists();
     const vd = opts.validationData;
     if (vd !== undefined && !isDataset(vd) && (!Array.isArray(vd) || vd.length !== 2)) {
       throw new TypeError("callbacks({validationData}): expected [x, y] tensors or a tf.data.Dataset of {xs, ys} batches");

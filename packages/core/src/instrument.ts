@@ -6,7 +6,7 @@
  * (`trainOnBatch` needs nothing here: it calls the wrapped optimizer, one step per call.)
  */
 import * as tf from "@tensorflow/tfjs";
-import { FlatfitCallback, type Validation } from "./callbacks";
+import { asCallbackList, isFlatfitCallback, type FlatfitCallback, type Validation } from "./callbacks";
 
 const ORIGINAL_FIT = Symbol.for("flatfit.originalFit");
 const ORIGINAL_FIT_DATASET = Symbol.for("flatfit.originalFitDataset");
@@ -14,17 +14,6 @@ type Fit = tf.LayersModel["fit"];
 type FitDataset = tf.LayersModel["fitDataset"];
 type Instrumented = tf.LayersModel & { [ORIGINAL_FIT]?: Fit; [ORIGINAL_FIT_DATASET]?: FitDataset };
 type Inputs = tf.Tensor | tf.Tensor[] | { [name: string]: tf.Tensor };
-
-/** fit's `callbacks` argument as a list of real callbacks (tfjs accepts several shapes). */
-function asCallbackList(cbs: tf.ModelFitArgs["callbacks"]): tf.Callback[] {
-  if (cbs == null) return [];
-  const list = (Array.isArray(cbs) ? cbs : [cbs]) as unknown[];
-  return list.map((c) =>
-    c instanceof tf.Callback || (typeof c === "object" && c !== null && typeof (c as tf.Callback).setModel === "function" && typeof (c as tf.Callback).setParams === "function")
-      ? (c as tf.Callback)
-      : new tf.CustomCallback(c as tf.CustomCallbackArgs),
-  ) as tf.Callback[];
-}
 
 /** The inputs as a list in the model's input order (tfjs accepts a tensor, a list, or a map by input name). */
 function asList(model: tf.LayersModel, x: Inputs, names: string[]): tf.Tensor[] {
@@ -55,8 +44,8 @@ export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?:
   m[ORIGINAL_FIT_DATASET] = fitDataset;
 
   m.fit = async function (this: tf.LayersModel, x, y, args: tf.ModelFitArgs = {}) {
-    const callbacks = asCallbackList(args.callbacks);
-    if (callbacks.some((c) => c instanceof FlatfitCallback)) return fit.call(model, x, y, args);
+    const callbacks = asCallbackList(args.callbacks, args.yieldEvery);
+    if (callbacks.some(isFlatfitCallback)) return fit.call(model, x, y, { ...args, callbacks });
     const vd = args.validationData;
     let validation: Validation | undefined;
     let sliced: tf.Tensor[] = [];
@@ -74,8 +63,8 @@ export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?:
   } as Fit;
 
   m.fitDataset = function (this: tf.LayersModel, dataset, args) {
-    const callbacks = asCallbackList(args.callbacks);
-    if (callbacks.some((c) => c instanceof FlatfitCallback)) return fitDataset.call(model, dataset, args);
+    const callbacks = asCallbackList(args.callbacks, args.yieldEvery);
+    if (callbacks.some(isFlatfitCallback)) return fitDataset.call(model, dataset, { ...args, callbacks });
     const vd = args.validationData as unknown;
     const validation = vd == null ? undefined : Array.isArray(vd) ? ([vd[0], vd[1]] as Validation) : (vd as Validation);
     // validationBatches bounds how much of a validation Dataset is read, as it does for tfjs
