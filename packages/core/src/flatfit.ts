@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DependencyContainer } from "tsyringe";
 import { selectBackend } from "./backend";
 import { FlatfitCallback, type CallbackOptions } from "./callbacks";
-import { instrumentFit } from "./instrument";
+import { instrumentCompile, instrumentFit } from "./instrument";
 import { coreConfigSchema, toIssues, type FlatfitConfig, type ResolvedCoreConfig } from "./config";
 import { readConfigFile, type SourcedConfig } from "./config-file";
 import { constructPlugin, createContainer } from "./container";
@@ -137,11 +137,23 @@ export class Flatfit {
    */
   attach<M extends tf.LayersModel>(model: M, opts: Omit<CallbackOptions, "validationData" | "validationBatches"> = {}): M {
     this.assertLive("attach");
-    const current = model.optimizer;
-    if (current == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
+    if (model.optimizer == null) throw new Error("attach(model): the model has no optimizer; compile it first (model.compile({optimizer, loss}))");
     this.bindModel(model, "attach(model)");
     instrumentFit(model, (validationData, validationBatches) => this.callbacks({ ...opts, validationData, validationBatches }) as FlatfitCallback);
-    if (isFlatfitOptimizer(current) && current === this.lastWrapped) return model;
+    // A later model.compile (a new learning rate, a fresh optimizer) gets its optimizer wrapped too:
+    // after attach, every fit runs the plugins, however often the model is compiled again.
+    instrumentCompile(model, () => {
+      this.bindModel(model, "model.compile after ff.attach(model)");
+      this.wrapModelOptimizer(model);
+    });
+    this.wrapModelOptimizer(model);
+    return model;
+  }
+
+  /** Puts the model's optimizer inside a wrapper of this instance (unless it is one already). */
+  private wrapModelOptimizer(model: tf.LayersModel): void {
+    const current = model.optimizer;
+    if (current == null || (isFlatfitOptimizer(current) && current === this.lastWrapped && current.runsWith(this.runtime))) return;
     const pending = isFlatfitOptimizer(current) ? current.takePendingState() : [];
     const wrapped = this.wrap(current);
     if (pending.length > 0) {
@@ -152,13 +164,31 @@ export class Flatfit {
       }
     }
     model.optimizer = wrapped;
-    return model;
   }
 
   /** The callback for `model.fit({callbacks: [ff.callbacks({validationData})]})`. */
   callbacks(opts: CallbackOptions = {}): tf.Callback {
     this.assertLive("callbacks");
-    return new FlatfitCallback(this.hooks, this.engine, this.random, this.logger, opts, (model) => this.bindModel(model, "model.fit with ff.callbacks()"));
+    return new FlatfitCallback(this.hooks, this.engine, this.random, this.logger, opts, (model) => {
+      this.bindModel(model, "model.fit with ff.callbacks()");
+      this.checkOptimizer(model, "model.fit with ff.callbacks()");
+    });
+  }
+
+  /**
+   * A fit that runs this instance's callback while the model's optimizer is not this instance's
+   * wrapper would train without the plugins, silently: refused, with what to do.
+   */
+  private checkOptimizer(model: tf.LayersModel, where: string): void {
+    if (this.engine.passThrough) return;
+    const opt = model.optimizer;
+    if (isFlatfitOptimizer(opt) && opt.runsWith(this.runtime)) return;
+    const what = opt == null ? "no optimizer" : isFlatfitOptimizer(opt) ? "another flatfit instance's wrapper" : `a plain ${opt.getClassName?.() ?? "optimizer"}`;
+    throw new Error(
+      `${where}: the model's optimizer is ${what}, not wrapped by this flatfit instance, so its plugins (${this.pluginIds.join(", ")}) would not run. ` +
+        `model.compile replaces the optimizer: compile with optimizer: ff.wrap(optimizer), or call ff.attach(model) once (attach wraps the ` +
+        `optimizer of every later model.compile too).`,
+    );
   }
 
   /**
@@ -169,7 +199,8 @@ export class Flatfit {
     // A Sequential trains through the LayersModel it wraps (fit's callbacks see that one).
     const inner = (given as unknown as { model?: unknown }).model;
     const model = given instanceof tf.Sequential && inner instanceof tf.LayersModel ? inner : given;
-    if (this.model !== undefined && this.model !== model) {
+    // ... and makes a new one, over the same layers, at every compile: that is the same model
+    if (this.model !== undefined && this.model !== model && !sameLayers(this.model, model)) {
       throw new Error(
         `${where}: this flatfit instance already trains model "${this.model.name}", not "${model.name}". Plugin state and the ` +
           `step count belong to one model: create one instance per model (await createFlatfit(config) again, with the same config).`,
@@ -289,6 +320,11 @@ function pluginIdProblem(cls: PluginClass, from: string): string | undefined {
     `the plugin class ${cls.name || "(anonymous)"} (from ${from}) ${what}: give it one, e.g. static id = "my-method" ` +
     `(letters, digits, ".", "_", "-"; it names the plugin's saved state and its errors)`
   );
+}
+
+/** Whether two models are one network: the same layer objects, in the same order (a Sequential's inner model before and after a compile). */
+function sameLayers(a: tf.LayersModel, b: tf.LayersModel): boolean {
+  return a.layers.length > 0 && a.layers.length === b.layers.length && a.layers.every((layer, i) => layer === b.layers[i]);
 }
 
 /** The name of the first layer with `stateful: true` (nested models included), if any. */

@@ -9,10 +9,12 @@ import * as tf from "@tensorflow/tfjs";
 import { asCallbackList, isFlatfitCallback, type FlatfitCallback, type Validation } from "./callbacks";
 
 const ORIGINAL_FIT = Symbol.for("flatfit.originalFit");
+const ORIGINAL_COMPILE = Symbol.for("flatfit.originalCompile");
 const ORIGINAL_FIT_DATASET = Symbol.for("flatfit.originalFitDataset");
 type Fit = tf.LayersModel["fit"];
 type FitDataset = tf.LayersModel["fitDataset"];
-type Instrumented = tf.LayersModel & { [ORIGINAL_FIT]?: Fit; [ORIGINAL_FIT_DATASET]?: FitDataset };
+type Compile = tf.LayersModel["compile"];
+type Instrumented = tf.LayersModel & { [ORIGINAL_FIT]?: Fit; [ORIGINAL_FIT_DATASET]?: FitDataset; [ORIGINAL_COMPILE]?: Compile };
 type Inputs = tf.Tensor | tf.Tensor[] | { [name: string]: tf.Tensor };
 
 /** The inputs as a list in the model's input order (tfjs accepts a tensor, a list, or a map by input name). */
@@ -71,4 +73,18 @@ export function instrumentFit(model: tf.LayersModel, makeCallback: (validation?:
     const batches = validation !== undefined && !Array.isArray(validation) ? (args.validationBatches ?? undefined) : undefined;
     return fitDataset.call(model, dataset, { ...args, callbacks: [makeCallback(validation, batches), ...callbacks] });
   } as FitDataset;
+}
+
+/**
+ * Makes every later `model.compile` of this model instance run `afterCompile` once tfjs has compiled
+ * it (attach wraps the new optimizer there: recompiling with a fresh optimizer keeps the plugins on).
+ */
+export function instrumentCompile(model: tf.LayersModel, afterCompile: () => void): void {
+  const m = model as Instrumented;
+  const compile: Compile = m[ORIGINAL_COMPILE] ?? m.compile;
+  m[ORIGINAL_COMPILE] = compile;
+  m.compile = function (this: tf.LayersModel, args: tf.ModelCompileArgs) {
+    compile.call(model, args);
+    afterCompile();
+  } as Compile;
 }

@@ -55,6 +55,11 @@ export class FlatfitOptimizer extends tf.Optimizer {
     return this.runtime !== undefined;
   }
 
+  /** Whether this wrapper runs the plugins of the instance that `runtime` belongs to. */
+  runsWith(runtime: OptimizerRuntime): boolean {
+    return this.runtime === runtime;
+  }
+
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     this.releaseSaved();
     if (!this.runtime) return this.inner.minimize(f, returnCost, varList);
