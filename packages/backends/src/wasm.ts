@@ -5,28 +5,15 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { KERNEL_NAME, backpropFilterInto, checkFormat, convInfoOf, type BackpropFilterAttrs } from "./conv2d-backprop-filter";
-
-/** What the kernel uses of tfjs-backend-wasm's `BackendWasm`. */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): ArrayLike<number>;
-}
+import { checkDtypes, heapKernel, outputOnHeap } from "./wasm/heap";
 
 export function wasmConv2DBackpropFilter(): tf.KernelConfig {
-  return {
-    kernelName: KERNEL_NAME,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as BackpropFilterAttrs;
-      checkFormat("wasm", attrs);
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const backend = args.backend as unknown as WasmBackendLike;
-      const c = convInfoOf(x.shape, attrs);
-      const result = backend.makeOutput([c.filterHeight, c.filterWidth, c.inChannels, c.outChannels], "float32");
-      // views taken after the allocation: growing the heap detaches earlier ones
-      const out = backend.typedArrayFromHeap(result) as Float32Array;
-      backpropFilterInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), c, out);
-      return result;
-    },
-  };
+  return heapKernel(KERNEL_NAME, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as BackpropFilterAttrs;
+    checkFormat("wasm", a);
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    checkDtypes(KERNEL_NAME, { x, dy }, ["float32"]);
+    const c = convInfoOf(x.shape, a);
+    return outputOnHeap(backend, [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels], "float32", [x, dy], (out, [xv, dyv]) => backpropFilterInto(xv, dyv, c, out));
+  });
 }

@@ -12,7 +12,7 @@
  * round to float32 once.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkDtypes, heapBackend } from "./heap";
+import { checkDtypes, heapKernel, outputOnHeap } from "./heap";
 
 export const CONV3D_FILTER_KERNEL = "Conv3DBackpropFilterV2";
 export const CONV3D_INPUT_KERNEL = "Conv3DBackpropInputV2";
@@ -154,36 +154,21 @@ function infoOf(xShape: readonly number[], filterShape: readonly number[], a: Co
 }
 
 export function wasmConv3DFilterGrad(): tf.KernelConfig {
-  return {
-    kernelName: CONV3D_FILTER_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as Conv3DGradAttrs & { filterShape: Shape5 };
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      checkDtypes(CONV3D_FILTER_KERNEL, { x, dy }, ["float32"]);
-      const backend = heapBackend(args.backend, CONV3D_FILTER_KERNEL);
-      const c = infoOf(x.shape, attrs.filterShape, attrs);
-      const result = backend.makeOutput([...attrs.filterShape], "float32");
-      // views taken after the allocation: growing the heap detaches earlier ones
-      conv3dFilterGradInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), c, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(CONV3D_FILTER_KERNEL, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as Conv3DGradAttrs & { filterShape: Shape5 };
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    checkDtypes(CONV3D_FILTER_KERNEL, { x, dy }, ["float32"]);
+    const c = infoOf(x.shape, a.filterShape, a);
+    return outputOnHeap(backend, a.filterShape, "float32", [x, dy], (out, [xv, dyv]) => conv3dFilterGradInto(xv, dyv, c, out));
+  });
 }
 
 export function wasmConv3DInputGrad(): tf.KernelConfig {
-  return {
-    kernelName: CONV3D_INPUT_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as Conv3DGradAttrs & { inputShape: Shape5 };
-      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      checkDtypes(CONV3D_INPUT_KERNEL, { dy, filter }, ["float32"]);
-      const backend = heapBackend(args.backend, CONV3D_INPUT_KERNEL);
-      const c = infoOf(attrs.inputShape, filter.shape, attrs);
-      const result = backend.makeOutput([...attrs.inputShape], "float32");
-      conv3dInputGradInto(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), c, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(CONV3D_INPUT_KERNEL, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as Conv3DGradAttrs & { inputShape: Shape5 };
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    checkDtypes(CONV3D_INPUT_KERNEL, { dy, filter }, ["float32"]);
+    const c = infoOf(a.inputShape, filter.shape, a);
+    return outputOnHeap(backend, a.inputShape, "float32", [dy, filter], (out, [dyv, w]) => conv3dInputGradInto(dyv, w, c, out));
+  });
 }

@@ -13,7 +13,7 @@
  * round to float32 once.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkDtypes, heapBackend } from "./heap";
+import { checkDtypes, heapKernel, outputOnHeap } from "./heap";
 
 export const DEPTHWISE_FILTER_KERNEL = "DepthwiseConv2dNativeBackpropFilter";
 export const DEPTHWISE_INPUT_KERNEL = "DepthwiseConv2dNativeBackpropInput";
@@ -135,36 +135,22 @@ export function depthwiseInputGradInto(dy: ArrayLike<number>, w: ArrayLike<numbe
 }
 
 export function wasmDepthwiseFilterGrad(): tf.KernelConfig {
-  return {
-    kernelName: DEPTHWISE_FILTER_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as DepthwiseFilterGradAttrs;
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      checkDtypes(DEPTHWISE_FILTER_KERNEL, { x, dy }, ["float32"]);
-      const backend = heapBackend(args.backend, DEPTHWISE_FILTER_KERNEL);
-      const c = depthwiseInfoOf(x.shape, attrs.filterShape, attrs);
-      const result = backend.makeOutput([c.filterHeight, c.filterWidth, c.inChannels, c.outChannels / c.inChannels], "float32");
-      // views taken after the allocation: growing the heap detaches earlier ones
-      depthwiseFilterGradInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), c, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(DEPTHWISE_FILTER_KERNEL, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as DepthwiseFilterGradAttrs;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    checkDtypes(DEPTHWISE_FILTER_KERNEL, { x, dy }, ["float32"]);
+    const c = depthwiseInfoOf(x.shape, a.filterShape, a);
+    const shape = [c.filterHeight, c.filterWidth, c.inChannels, c.outChannels / c.inChannels];
+    return outputOnHeap(backend, shape, "float32", [x, dy], (out, [xv, dyv]) => depthwiseFilterGradInto(xv, dyv, c, out));
+  });
 }
 
 export function wasmDepthwiseInputGrad(): tf.KernelConfig {
-  return {
-    kernelName: DEPTHWISE_INPUT_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as DepthwiseInputGradAttrs;
-      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      checkDtypes(DEPTHWISE_INPUT_KERNEL, { dy, filter }, ["float32"]);
-      const backend = heapBackend(args.backend, DEPTHWISE_INPUT_KERNEL);
-      const c = depthwiseInfoOf(attrs.inputShape, filter.shape, attrs);
-      const result = backend.makeOutput([...attrs.inputShape], "float32");
-      depthwiseInputGradInto(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), c, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(DEPTHWISE_INPUT_KERNEL, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as DepthwiseInputGradAttrs;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    checkDtypes(DEPTHWISE_INPUT_KERNEL, { dy, filter }, ["float32"]);
+    const c = depthwiseInfoOf(a.inputShape, filter.shape, a);
+    return outputOnHeap(backend, a.inputShape, "float32", [dy, filter], (out, [dyv, w]) => depthwiseInputGradInto(dyv, w, c, out));
+  });
 }

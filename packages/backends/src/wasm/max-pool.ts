@@ -14,7 +14,7 @@
  * wasm heap.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkDtypes, heapBackend } from "./heap";
+import { checkDtypes, heapKernel, outputOnHeap } from "./heap";
 
 export const MAX_POOL_GRAD_KERNEL = "MaxPoolGrad";
 export const MAX_POOL_3D_GRAD_KERNEL = "MaxPool3DGrad";
@@ -155,21 +155,12 @@ export function maxPoolGradInto(x: ArrayLike<number>, dy: ArrayLike<number>, g: 
 }
 
 function poolGradKernel(kernelName: string, geometryOf: (shape: number[], attrs: MaxPoolGradAttrs) => PoolGeometry): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as MaxPoolGradAttrs;
-      const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      checkDtypes(kernelName, { dy, input }, ["float32"]);
-      const backend = heapBackend(args.backend, kernelName);
-      const g = geometryOf(input.shape, attrs);
-      const result = backend.makeOutput([...input.shape], "float32");
-      // views taken after the allocation: growing the heap detaches earlier ones
-      maxPoolGradInto(backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), g, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(kernelName, ({ inputs, attrs, backend }) => {
+    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    checkDtypes(kernelName, { dy, input }, ["float32"]);
+    const g = geometryOf(input.shape, attrs as unknown as MaxPoolGradAttrs);
+    return outputOnHeap(backend, input.shape, "float32", [input, dy], (out, [x, dyv]) => maxPoolGradInto(x, dyv, g, out));
+  });
 }
 
 function pool3DGeometry(shape: number[], a: MaxPoolGradAttrs): PoolGeometry {
@@ -179,23 +170,16 @@ function pool3DGeometry(shape: number[], a: MaxPoolGradAttrs): PoolGeometry {
 }
 
 export function wasmMaxPool3D(): tf.KernelConfig {
-  return {
-    kernelName: MAX_POOL_3D_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as MaxPoolGradAttrs & { dataFormat?: string };
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      checkDtypes(MAX_POOL_3D_KERNEL, { x }, ["float32"]);
-      if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NDHWC") {
-        throw new Error(`@flatfit/backends ${MAX_POOL_3D_KERNEL} on "wasm": dataFormat "${attrs.dataFormat}" is not supported (accepted: "NDHWC")`);
-      }
-      const backend = heapBackend(args.backend, MAX_POOL_3D_KERNEL);
-      const g = pool3DGeometry(x.shape, attrs);
-      const result = backend.makeOutput([g.batch, ...g.outDHW, g.channels], "float32");
-      maxPoolInto(backend.typedArrayFromHeap(x), g, backend.typedArrayFromHeap(result) as Float32Array);
-      return result;
-    },
-  };
+  return heapKernel(MAX_POOL_3D_KERNEL, ({ inputs, attrs, backend }) => {
+    const a = attrs as unknown as MaxPoolGradAttrs & { dataFormat?: string };
+    const { x } = inputs as { x: tf.TensorInfo };
+    checkDtypes(MAX_POOL_3D_KERNEL, { x }, ["float32"]);
+    if (a.dataFormat !== undefined && a.dataFormat !== "NDHWC") {
+      throw new Error(`@flatfit/backends ${MAX_POOL_3D_KERNEL} on "wasm": dataFormat "${a.dataFormat}" is not supported (accepted: "NDHWC")`);
+    }
+    const g = pool3DGeometry(x.shape, a);
+    return outputOnHeap(backend, [g.batch, ...g.outDHW, g.channels], "float32", [x], (out, [xv]) => maxPoolInto(xv, g, out));
+  });
 }
 
 export function wasmMaxPoolGrad(): tf.KernelConfig {

@@ -11,7 +11,7 @@
  * the output keeps x's dtype (float32 or int32).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { checkDtypes, heapBackend } from "./heap";
+import { checkDtypes, heapKernel, outputOnHeap } from "./heap";
 
 export const SEGMENT_SUM_KERNEL = "UnsortedSegmentSum";
 
@@ -44,28 +44,20 @@ export function segmentSumInto(x: ArrayLike<number>, ids: ArrayLike<number>, num
 }
 
 export function wasmUnsortedSegmentSum(): tf.KernelConfig {
-  return {
-    kernelName: SEGMENT_SUM_KERNEL,
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const { numSegments } = args.attrs as unknown as { numSegments: number };
-      const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      checkDtypes(SEGMENT_SUM_KERNEL, { x }, ["float32", "int32"]);
-      checkDtypes(SEGMENT_SUM_KERNEL, { segmentIds }, ["int32"]);
-      if (!Number.isInteger(numSegments) || numSegments < 0) {
-        throw new Error(`@flatfit/backends ${SEGMENT_SUM_KERNEL} on "wasm": numSegments must be a non-negative integer, got ${numSegments}`);
-      }
-      const idRank = segmentIds.shape.length;
-      if (idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
-        throw new Error(`@flatfit/backends ${SEGMENT_SUM_KERNEL} on "wasm": segmentIds shape [${segmentIds.shape}] must be a prefix of x's shape [${x.shape}]`);
-      }
-      const inner = x.shape.slice(idRank);
-      const rowSize = inner.reduce((p, d) => p * d, 1);
-      const backend = heapBackend(args.backend, SEGMENT_SUM_KERNEL);
-      const result = backend.makeOutput([numSegments, ...inner], x.dtype);
-      // views taken after the allocation: growing the heap detaches earlier ones
-      segmentSumInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(segmentIds), numSegments, rowSize, backend.typedArrayFromHeap(result) as Float32Array | Int32Array);
-      return result;
-    },
-  };
+  return heapKernel(SEGMENT_SUM_KERNEL, ({ inputs, attrs, backend }) => {
+    const { numSegments } = attrs as unknown as { numSegments: number };
+    const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    checkDtypes(SEGMENT_SUM_KERNEL, { x }, ["float32", "int32"]);
+    checkDtypes(SEGMENT_SUM_KERNEL, { segmentIds }, ["int32"]);
+    if (!Number.isInteger(numSegments) || numSegments < 0) {
+      throw new Error(`@flatfit/backends ${SEGMENT_SUM_KERNEL} on "wasm": numSegments must be a non-negative integer, got ${numSegments}`);
+    }
+    const idRank = segmentIds.shape.length;
+    if (idRank > x.shape.length || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
+      throw new Error(`@flatfit/backends ${SEGMENT_SUM_KERNEL} on "wasm": segmentIds shape [${segmentIds.shape}] must be a prefix of x's shape [${x.shape}]`);
+    }
+    const inner = x.shape.slice(idRank);
+    const rowSize = inner.reduce((p, d) => p * d, 1);
+    return outputOnHeap<Float32Array | Int32Array>(backend, [numSegments, ...inner], x.dtype, [x, segmentIds], (out, [xv, ids]) => segmentSumInto(xv, ids, numSegments, rowSize, out));
+  });
 }
