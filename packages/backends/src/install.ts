@@ -8,6 +8,7 @@ import { KERNEL_NAME } from "./conv2d-backprop-filter";
 import { cpuConv2DBackpropFilter } from "./cpu";
 import { wasmConv2DBackpropFilter } from "./wasm";
 import { WASM_KERNELS, WASM_REPLACED, wasmExtraKernel } from "./wasm/kernels";
+import { installWasmFusedKernels } from "./wasm/fused-kernels";
 
 export const EXTRA_BACKENDS = ["cpu", "wasm"] as const;
 export type ExtraBackend = (typeof EXTRA_BACKENDS)[number];
@@ -58,5 +59,7 @@ export function installBackendExtras(opts: BackendExtrasOptions = {}): string[] 
       done.push(key);
     }
   }
+  // wasm: flatfit's fused kernels (@flatfit/core's registry), those declared so far and each later one
+  if (backends.includes("wasm")) done.push(...installWasmFusedKernels().map((name) => `${name}@wasm`));
   return done;
 }
