@@ -39,6 +39,7 @@ test("installBackendExtras registers each kernel once per process", (t) => {
       "MaxPool3DGrad@wasm",
       "Conv3DBackpropFilterV2@wasm",
       "Conv3DBackpropInputV2@wasm",
+      "Tile@wasm",
     ],
     "cpu's was registered by the test before",
   );

@@ -8,13 +8,16 @@
  *     (gather's gradient: Embedding);
  *   - kernels wasm has but computes wrongly (`WASM_REPLACED`), which replace the stock kernel:
  *     MaxPoolGrad, MaxPool3D, MaxPool3DGrad (windows of values ≤ 0), Conv3DBackpropInputV2 and
- *     Conv3DBackpropFilterV2 (wrong output ranges).
+ *     Conv3DBackpropFilterV2 (wrong output ranges);
+ *   - a kernel wasm has but runs far slower than it should (also in `WASM_REPLACED`): Tile, whose
+ *     per-element index arithmetic made BatchNormalization's gradient a sizeable share of a CNN step.
  */
 import * as tf from "@tensorflow/tfjs";
 import { DEPTHWISE_FILTER_KERNEL, DEPTHWISE_INPUT_KERNEL, wasmDepthwiseFilterGrad, wasmDepthwiseInputGrad } from "./depthwise-conv2d";
 import { CONV3D_FILTER_KERNEL, CONV3D_INPUT_KERNEL, wasmConv3DFilterGrad, wasmConv3DInputGrad } from "./conv3d";
 import { MAX_POOL_3D_GRAD_KERNEL, MAX_POOL_3D_KERNEL, MAX_POOL_GRAD_KERNEL, wasmMaxPool3D, wasmMaxPool3DGrad, wasmMaxPoolGrad } from "./max-pool";
 import { SEGMENT_SUM_KERNEL, wasmUnsortedSegmentSum } from "./unsorted-segment-sum";
+import { TILE_KERNEL, wasmTile } from "./tile";
 
 /** Kernel name → a factory of its wasm kernel config. */
 export const WASM_KERNELS: Readonly<Record<string, () => tf.KernelConfig>> = {
@@ -26,10 +29,11 @@ export const WASM_KERNELS: Readonly<Record<string, () => tf.KernelConfig>> = {
   [MAX_POOL_3D_GRAD_KERNEL]: wasmMaxPool3DGrad,
   [CONV3D_FILTER_KERNEL]: wasmConv3DFilterGrad,
   [CONV3D_INPUT_KERNEL]: wasmConv3DInputGrad,
+  [TILE_KERNEL]: wasmTile,
 };
 
-/** Stock wasm kernels (4.22) that give wrong results: flatfit's replaces them. */
-export const WASM_REPLACED: readonly string[] = [MAX_POOL_GRAD_KERNEL, MAX_POOL_3D_KERNEL, MAX_POOL_3D_GRAD_KERNEL, CONV3D_FILTER_KERNEL, CONV3D_INPUT_KERNEL];
+/** Stock wasm kernels (4.22) that give wrong results, or (Tile) run far too slowly: flatfit's replaces them. */
+export const WASM_REPLACED: readonly string[] = [MAX_POOL_GRAD_KERNEL, MAX_POOL_3D_KERNEL, MAX_POOL_3D_GRAD_KERNEL, CONV3D_FILTER_KERNEL, CONV3D_INPUT_KERNEL, TILE_KERNEL];
 
 const ours = new WeakSet<tf.KernelConfig>();
 const replacements = new Map<string, tf.KernelConfig>();
