@@ -9,8 +9,10 @@ import { cpuConv2DBackpropFilter } from "./cpu";
 import { wasmConv2DBackpropFilter } from "./wasm";
 import { WASM_KERNELS, WASM_REPLACED, wasmExtraKernel } from "./wasm/kernels";
 import { installWasmFusedKernels } from "./wasm/fused-kernels";
+import { installShaderFusedKernels } from "./fused/install";
 
-export const EXTRA_BACKENDS = ["cpu", "wasm"] as const;
+// webgl, webgpu: fused kernels with an elementwise form, as shader programs (./fused)
+export const EXTRA_BACKENDS = ["cpu", "wasm", "webgl", "webgpu"] as const;
 export type ExtraBackend = (typeof EXTRA_BACKENDS)[number];
 
 export interface BackendExtrasOptions {
@@ -22,6 +24,9 @@ export interface BackendExtrasOptions {
 export const EXTRAS: Readonly<Record<ExtraBackend, readonly string[]>> = {
   cpu: [KERNEL_NAME],
   wasm: [KERNEL_NAME, ...Object.keys(WASM_KERNELS)],
+  // fused kernels only, registered as they are declared (see installBackendExtras)
+  webgl: [],
+  webgpu: [],
 };
 
 const installed = new Set<string>(); // "kernel@backend"
@@ -61,5 +66,9 @@ export function installBackendExtras(opts: BackendExtrasOptions = {}): string[] 
   }
   // wasm: flatfit's fused kernels (@flatfit/core's registry), those declared so far and each later one
   if (backends.includes("wasm")) done.push(...installWasmFusedKernels().map((name) => `${name}@wasm`));
+  // webgl, webgpu: each fused kernel with an elementwise form as one shader program, declared so far and later
+  for (const shader of ["webgl", "webgpu"] as const) {
+    if (backends.includes(shader)) done.push(...installShaderFusedKernels(shader).map((name) => `${name}@${shader}`));
+  }
   return done;
 }

@@ -50,12 +50,12 @@ test("installBackendExtras registers each kernel once per process", (t) => {
   );
   t.deepEqual(installBackendExtras(), []);
   t.deepEqual(installBackendExtras({ backends: ["cpu"] }), []);
-  t.deepEqual([...EXTRA_BACKENDS], ["cpu", "wasm"]);
+  t.deepEqual([...EXTRA_BACKENDS], ["cpu", "wasm", "webgl", "webgpu"]);
 });
 
 test("bad options name the field and the accepted values", (t) => {
-  t.throws(() => installBackendExtras({ backends: ["webgl" as never] }), { message: 'installBackendExtras: option "backends" has "webgl"; accepted: "cpu", "wasm"' });
-  t.throws(() => installBackendExtras({ backends: "cpu" as never }), { message: /option "backends" must be an array of "cpu", "wasm"/ });
+  t.throws(() => installBackendExtras({ backends: ["webgl2" as never] }), { message: 'installBackendExtras: option "backends" has "webgl2"; accepted: "cpu", "wasm", "webgl", "webgpu"' });
+  t.throws(() => installBackendExtras({ backends: "cpu" as never }), { message: /option "backends" must be an array of "cpu", "wasm", "webgl", "webgpu"/ });
 });
 
 test("NCHW goes to the stock kernel on cpu and gives its values", async (t) => {
