@@ -10,7 +10,7 @@
  * first time that method needs it and reuses it afterwards — so a plugin that drew again on a
  * later call of its oracle (breaking common random numbers) shows up as a point that is not
  * where the reference predicts — and computes the composed gradient from the analytic gradients
- * at the recorded points. flatfit's final gradient (captured by RecordingOptimizer) must match it.
+ * at the recorded points. flatfit's final gradient (from captureStep) must match it.
  *
  * Also checked per pair: the number of closure evaluations; the clean forward pass first when the
  * chain's first evaluation is perturbed; the draws read back are plausible (seht's offsets in
@@ -23,8 +23,8 @@
  * of the two draws is seen.
  */
 import test, { type ExecutionContext } from "ava";
-import { createFlatfit, type PluginSpec } from "@flatfit/core";
-import { LogisticProblem, RecordingOptimizer, relError, sub, type Vec } from "@flatfit/testing";
+import type { PluginSpec } from "@flatfit/core";
+import { captureStep, LogisticProblem, relError, sub, type Vec } from "@flatfit/testing";
 import { Interpreter, METHODS, type Draws, type Method, type MethodParams } from "./compose-reference";
 
 const PARAMS: MethodParams = {
@@ -79,36 +79,6 @@ function spec(method: Method, p: MethodParams): PluginSpec {
       return { use: "pertopt", ...p.pertopt };
     case "hero":
       return { use: "hero", h: p.hero.h, gamma: p.hero.gamma };
-  }
-}
-
-interface Run {
-  /** Weights before the first and before the second step. */
-  W0: Vec;
-  W: Vec;
-  /** flatfit's final gradient of the second step. */
-  grad: Vec;
-  /** The weights at every closure evaluation of the second step, in order. */
-  points: Vec[];
-}
-
-async function secondStep(plugins: PluginSpec[], problem: LogisticProblem, seed: number, p: MethodParams): Promise<Run> {
-  const ff = await createFlatfit({ seed, logLevel: "warn", hvp: { relativeStep: p.relativeStep, method: p.hvpMethod }, plugins });
-  const rec = new RecordingOptimizer(0.5);
-  let points: Vec[] = [];
-  const loss = () => {
-    points.push(Array.from(problem.w.dataSync()));
-    return problem.loss();
-  };
-  try {
-    const W0 = problem.weights();
-    ff.step(loss, [problem.w], rec).dispose();
-    points = [];
-    const W = problem.weights();
-    ff.step(loss, [problem.w], rec).dispose();
-    return { W0, W, grad: rec.last([problem.w.name]), points };
-  } finally {
-    ff.dispose();
   }
 }
 
@@ -176,7 +146,9 @@ const SHARE_OVER_TOLERANCE = 4;
 async function checkPair(t: ExecutionContext, A: Method, B: Method, p: MethodParams, seed: number, tol: number): Promise<void> {
   const problem = new LogisticProblem(64, 5, seed);
   try {
-    const { W0, W, grad, points } = await secondStep([spec(A, p), spec(B, p)], problem, seed, p);
+    // Two steps, the second captured: W0 and W are the weights before the first and before the second.
+    const hvp = { relativeStep: p.relativeStep, method: p.hvpMethod };
+    const { initial: W0, start: W, grad, points } = await captureStep([spec(A, p), spec(B, p)], problem.loss, [problem.w], { seed, hvp, warmup: 1, learningRate: 0.5 });
     const interp = new Interpreter(problem, points, p);
     const dA: Draws = { method: A, values: [] };
     const dB: Draws = { method: B, values: [] };

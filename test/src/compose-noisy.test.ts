@@ -14,35 +14,18 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, type PluginSpec } from "@flatfit/core";
-import { add, LogisticProblem, RecordingOptimizer, relError, scale, sub, type Vec } from "@flatfit/testing";
+import { add, captureStep, LogisticProblem, type CaptureOptions, RecordingOptimizer, relError, scale, sub, type Vec } from "@flatfit/testing";
 
 const LAMBDA = 0.3;
 
-/** Two steps (pertopt perturbs from its second step on); the gradient and evaluation points of the second. */
-async function secondStep(plugins: PluginSpec[], problem: LogisticProblem): Promise<{ W: Vec; grad: Vec; points: Vec[] }> {
-  const ff = await createFlatfit({ seed: 3, logLevel: "warn", plugins });
-  const rec = new RecordingOptimizer(0.5);
-  let points: Vec[] = [];
-  const loss = () => {
-    points.push(Array.from(problem.w.dataSync()));
-    return problem.loss();
-  };
-  try {
-    ff.step(loss, [problem.w], rec).dispose();
-    points = [];
-    const W = problem.weights();
-    ff.step(loss, [problem.w], rec).dispose();
-    return { W, grad: rec.last([problem.w.name]), points };
-  } finally {
-    ff.dispose();
-  }
-}
+/** Two steps (pertopt perturbs from its second step on); captureStep captures the second. */
+const SECOND_STEP: CaptureOptions = { seed: 3, warmup: 1, learningRate: 0.5 };
 
 const sign = (v: Vec) => v.map(Math.sign);
 
 test("[pertopt, grad-l1]: grad-l1 differences pertopt's oracle at ONE noise draw: out = ∇L(W+u) + λ·H(W+u)·sign(∇L(W+u))", async (t) => {
   const problem = new LogisticProblem(64, 5, 11);
-  const { W, grad, points } = await secondStep([{ use: "pertopt", gamma: 1, beta2: 1, eta: 1e-4 }, { use: "grad-l1", lambda: LAMBDA, unit: "step" }], problem);
+  const { start: W, grad, points } = await captureStep([{ use: "pertopt", gamma: 1, beta2: 1, eta: 1e-4 }, { use: "grad-l1", lambda: LAMBDA, unit: "step" }], problem.loss, [problem.w], SECOND_STEP);
   // clean forward at W; G(W) at W + u; G(W + ε·s) at W + ε·s + u
   t.is(points.length, 3);
   t.deepEqual(points[0], W);
@@ -61,7 +44,7 @@ test("[pertopt, grad-l1]: grad-l1 differences pertopt's oracle at ONE noise draw
 
 test("[nso, grad-l1]: on a non-quadratic loss: out = G(W) + λ·½[H(W+U) + H(W−U)]·sign(G(W)), G the ± average at one draw U", async (t) => {
   const problem = new LogisticProblem(64, 5, 12);
-  const { W, grad, points } = await secondStep([{ use: "nso", sigma: 0.3 }, { use: "grad-l1", lambda: LAMBDA, unit: "step" }], problem);
+  const { start: W, grad, points } = await captureStep([{ use: "nso", sigma: 0.3 }, { use: "grad-l1", lambda: LAMBDA, unit: "step" }], problem.loss, [problem.w], SECOND_STEP);
   // clean forward at W; G(W): W + U, W − U; G(W + ε·s): W + ε·s + U, W + ε·s − U
   t.is(points.length, 5);
   const U = sub(points[1], W);
@@ -81,7 +64,7 @@ test("[nso, grad-l1]: on a non-quadratic loss: out = G(W) + λ·½[H(W+U) + H(W�
 test("[pertopt, hero]: HERO's Hessian term is taken at one noise draw: out = g* + γ·2·H(W*+u)·(g* − g)", async (t) => {
   const problem = new LogisticProblem(64, 5, 13);
   const gamma = 0.5;
-  const { W, grad, points } = await secondStep([{ use: "pertopt", gamma: 1, beta2: 1, eta: 1e-4 }, { use: "hero", h: 0.1, gamma }], problem);
+  const { start: W, grad, points } = await captureStep([{ use: "pertopt", gamma: 1, beta2: 1, eta: 1e-4 }, { use: "hero", h: 0.1, gamma }], problem.loss, [problem.w], SECOND_STEP);
   // clean forward at W; g = G(W) at W + u; g* = G(W*) at W* + u; G(W* + ε·d) at W* + ε·d + u
   t.is(points.length, 4);
   const u = sub(points[1], W);
@@ -145,14 +128,7 @@ for (const inner of [
 
 test("an outer plugin's own draws are not replayed into the inner one: [nso, nso] draws two independent U", async (t) => {
   const problem = new LogisticProblem(32, 4, 22);
-  const ff = await createFlatfit({ seed: 5, logLevel: "warn", plugins: [{ use: "nso", sigma: 0.2 }, { use: "nso", sigma: 0.2 }] });
-  const points: Vec[] = [];
-  const loss = () => {
-    points.push(Array.from(problem.w.dataSync()));
-    return problem.loss();
-  };
-  const W = problem.weights();
-  ff.step(loss, [problem.w], new RecordingOptimizer(0)).dispose();
+  const { start: W, points } = await captureStep([{ use: "nso", sigma: 0.2 }, { use: "nso", sigma: 0.2 }], problem.loss, [problem.w], { seed: 5 });
   // clean W; outer at W+V asks inner: W+V+U, W+V−U; outer at W−V: W−V+U, W−V−U (the same U both times)
   t.is(points.length, 5);
   const V = scale(add(sub(points[1], W), sub(points[2], W)), 0.5);
@@ -160,7 +136,6 @@ test("an outer plugin's own draws are not replayed into the inner one: [nso, nso
   t.true(relError(scale(sub(points[3], points[4]), 0.5), U) < 1e-4, "the inner draw U is the same in both outer calls");
   t.true(relError(scale(add(sub(points[3], W), sub(points[4], W)), 0.5), scale(V, -1)) < 1e-4);
   t.true(relError(U, V) > 0.5, "U and V are different draws");
-  ff.dispose();
   problem.dispose();
 });
 

@@ -27,7 +27,7 @@ test("[nso, grad-l1]: grad-l1 wraps nso's oracle: out = G + λ·A·sign(G) with 
     ],
     problem.loss,
     problem.variables,
-    4,
+    { seed: 4 },
   );
   const err = relError(grad, expected);
   t.log(`relative error ${err.toExponential(2)} (bound 1e-3)`);
@@ -51,7 +51,7 @@ test("[grad-l1, nso]: nso wraps grad-l1's oracle: out = ½[G(W + U) + G(W − U)
     ],
     problem.loss,
     problem.variables,
-    4,
+    { seed: 4 },
   );
   // Clean forward at W; then nso asks grad-l1's oracle at W + U and at W − U, 2 evaluations each
   // (the point itself and the point moved along the sign of its gradient).

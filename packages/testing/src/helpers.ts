@@ -4,7 +4,6 @@ import type { ExecutionContext } from "ava";
 import { createFlatfit, FlatfitConfigError, type Flatfit, type PluginSpec } from "@flatfit/core";
 import { blobs, mlp } from "./models";
 import { withSeededMathRandom } from "./prng";
-import { RecordingOptimizer } from "./recording";
 
 /** The message of the FlatfitConfigError that `{use: id, ...options}` causes (throws if none). */
 export async function pluginConfigError(id: string, options: Record<string, unknown>): Promise<string> {
@@ -14,32 +13,6 @@ export async function pluginConfigError(id: string, options: Record<string, unkn
   );
   if (!(err instanceof FlatfitConfigError)) throw new Error(`expected a FlatfitConfigError for ${id} ${JSON.stringify(options)}, got ${String(err)}`);
   return err.message;
-}
-
-/**
- * One flatfit step with `plugins` over `variables`, into an inner optimizer of learning rate 0:
- * the gradient handed to it (concatenated in the variables' order) and the weights, concatenated
- * the same way, at every evaluation of `loss` (so `points.length` counts the evaluations).
- */
-export async function captureStep(
-  plugins: PluginSpec[],
-  loss: () => tf.Scalar,
-  variables: tf.Variable[],
-  seed = 1,
-): Promise<{ grad: number[]; points: number[][] }> {
-  const ff = await createFlatfit({ seed, logLevel: "warn", plugins });
-  const rec = new RecordingOptimizer(0);
-  const points: number[][] = [];
-  const recordingLoss = () => {
-    points.push(variables.flatMap((v) => Array.from(v.dataSync())));
-    return loss();
-  };
-  try {
-    ff.step(recordingLoss, variables, rec).dispose();
-  } finally {
-    ff.dispose();
-  }
-  return { grad: rec.last(variables.map((v) => v.name)), points };
 }
 
 export interface TrainOptions {

@@ -10,5 +10,6 @@ export { blobs, bnDropoutModel, mlp, batchNormStats, weightsOf, reluKinkProblem 
 export { checkFitContract, runFitContract, assertContract, CONTRACT_ENTRIES, type ContractOptions, type ContractEntry, type ContractCheck, type ContractResult } from "./contract";
 export { OracleProbe, type Snapshot } from "./oracle-probe";
 export { checkDifferenceOrder, type DifferenceMethod, type DifferenceRun, type DifferenceOrderOptions } from "./difference-order";
-export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, captureStep, type TrainOptions } from "./helpers";
+export { pluginConfigError, checkTrainsBetterThanChance, saveToMemory, type TrainOptions } from "./helpers";
+export { captureStep, type CaptureOptions, type CapturedStep } from "./capture-step";
 export { UNFUSED_BACKEND, TEST_BACKEND_ENV, TEST_BACKENDS, registerUnfusedCpu, onBackend, kernelsRun, testBackend, useTestBackend } from "./backends";

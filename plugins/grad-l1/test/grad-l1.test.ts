@@ -98,20 +98,12 @@ test("schedule by epochs inside model.fit: only epoch `from`…`until` is penali
 async function hessianTermError(method: "forward" | "central", relativeStep?: number): Promise<{ err: number; evaluations: number }> {
   const problem = new LogisticProblem();
   const lambda = 1;
-  const ff = await createFlatfit({ seed: 1, logLevel: "warn", hvp: { method, relativeStep }, plugins: [{ use: "grad-l1", lambda }] });
-  const rec = new RecordingOptimizer(0);
-  let evaluations = 0;
-  const loss = () => {
-    evaluations++;
-    return problem.loss();
-  };
   try {
-    ff.step(loss, [problem.w], rec).dispose();
+    const { grad, points } = await captureStep([{ use: "grad-l1", lambda }], problem.loss, [problem.w], { hvp: { method, relativeStep } });
     const g = plainGradient(problem);
-    const term = rec.last([problem.w.name]).map((x, i) => (x - g[i]) / lambda);
-    return { err: relError(term, matVec(problem.hessian(), problem.grad().map(Math.sign))), evaluations };
+    const term = grad.map((x, i) => (x - g[i]) / lambda);
+    return { err: relError(term, matVec(problem.hessian(), problem.grad().map(Math.sign))), evaluations: points.length };
   } finally {
-    ff.dispose();
     problem.dispose();
   }
 }

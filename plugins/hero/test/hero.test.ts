@@ -183,21 +183,14 @@ async function heroHessianTermError(method: "forward" | "central", relativeStep?
   const problem = new LogisticProblem();
   const gamma = 0.5;
   const probe = gradientProbe();
-  const ff = await createFlatfit({ seed: 1, logLevel: "warn", hvp: { method, relativeStep }, plugins: [{ use: probe.plugin as never }, { use: "hero", h: 0.5, gamma }] });
-  const rec = new RecordingOptimizer(0);
-  let evaluations = 0;
-  const loss = () => {
-    evaluations++;
-    return problem.loss();
-  };
   try {
-    ff.step(loss, [problem.w], rec).dispose();
+    const plugins = [{ use: probe.plugin as never }, { use: "hero", h: 0.5, gamma }];
+    const { grad, points } = await captureStep(plugins, problem.loss, [problem.w], { hvp: { method, relativeStep } });
     const [clean, star] = probe.calls;
     const d = sub(star.g, clean.g);
-    const term = scale(sub(rec.last([problem.w.name]), star.g), 1 / (2 * gamma));
-    return { err: relError(term, problem.hvp(d, star.w)), evaluations, dShare: relError(star.g, clean.g) };
+    const term = scale(sub(grad, star.g), 1 / (2 * gamma));
+    return { err: relError(term, problem.hvp(d, star.w)), evaluations: points.length, dShare: relError(star.g, clean.g) };
   } finally {
-    ff.dispose();
     problem.dispose();
   }
 }
@@ -217,11 +210,8 @@ test("hvp.method from the config reaches the Hessian term: \"central\" is second
   // gamma = 0 makes no Hessian product: 2 evaluations whatever the method.
   for (const method of ["forward", "central"] as const) {
     const problem = new LogisticProblem();
-    const ff = await createFlatfit({ seed: 1, logLevel: "warn", hvp: { method }, plugins: [{ use: "hero", gamma: 0 }] });
-    let evaluations = 0;
-    ff.step(() => (evaluations++, problem.loss()), [problem.w], new RecordingOptimizer(0)).dispose();
-    t.is(evaluations, 2, `gamma = 0 with ${method}`);
-    ff.dispose();
+    const { points } = await captureStep([{ use: "hero", gamma: 0 }], problem.loss, [problem.w], { hvp: { method } });
+    t.is(points.length, 2, `gamma = 0 with ${method}`);
     problem.dispose();
   }
 });
