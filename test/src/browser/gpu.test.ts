@@ -8,8 +8,9 @@
  * loss and metrics and BatchNorm statistics as plain tfjs's, every weight bit-exact at learning
  * rate 0, no device→host read inside a step — counted at the backend, where each is a GPU
  * readback — epoch and batch numbers in the steps, numTensors stable over a second run; core's
- * sums over many tensors (global norms) and fused kernels' tf-ops path, and each
- * method's training against the cpu backend (fused loops); quantize-on-eval's rows and
+ * sums over many tensors (global norms) and every fused kernel's shader program (installBackendExtras
+ * registers them; each must run as its own program), and each method's training against the cpu
+ * backend (fused loops); quantize-on-eval's rows and
  * @flatfit/metrics' trace against the cpu backend and the known trace. A console error on the page
  * fails the test that caused it; so does a WebGPU validation message (Chromium prints those as
  * warnings: the pipeline is invalid, its command buffer is dropped and the ops in it give garbage).
@@ -31,7 +32,19 @@ const METHODS: Array<{ name: string; plugins: Spec[] }> = [
   { name: "pertopt", plugins: [{ use: "pertopt", eta: 1e3, gamma: 1, beta2: 10 }] },
 ];
 
-/** float32 agreement of two backends' arithmetic (different summation orders, fused vs composed ops). */
+/** The fused kernels that installBackendExtras() compiles into shader programs (every one with an elementwise form). */
+const SHADER_KERNELS = [
+  "FlatfitLinearCombination",
+  "FlatfitSumOfSquares",
+  "FlatfitDot",
+  "FlatfitHeroSquaredWeightsTimesGradient",
+  "FlatfitHeroWeightedGradientSquares",
+  "FlatfitPertoptSigma",
+  "FlatfitPertoptMovedSquared",
+  "FlatfitPertoptSecondMoment",
+];
+
+/** float32 agreement of two backends' arithmetic (different summation orders, fused loops vs shaders). */
 const KERNEL_TOLERANCE = 1e-5;
 /** Six training steps on each backend, same seeds (measured: 3e-8 … 2e-5, seht the largest). */
 const TRAINING_TOLERANCE = 1e-4;
@@ -91,19 +104,25 @@ for (const backend of BACKENDS) {
     t.deepEqual(newErrors(page, seen), [], "no console errors (WebGPU validation included)");
   });
 
-  test.serial(`${backend}: core's fused kernels (tf-ops path here) match the cpu backend's fused loops and leave no tensor`, async (t) => {
+  test.serial(`${backend}: every fused kernel with an elementwise form (core's, HERO's, PertOPT's) runs as its own shader program, matches the cpu backend's fused loop and leaves no tensor`, async (t) => {
     const page = await pageFor(backend);
+    const seen = page.errors.length;
+    const kernels = await page.call("shaderKernels", backend);
+    for (const name of SHADER_KERNELS) t.true(kernels.includes(name), `${name} is registered for ${backend}`);
     const results = await page.call("fusedKernels");
-    t.is(results.length, 7);
+    t.is(results.length, 7 + 5 * 6);
     for (const r of results) {
       const err = relError(r.here, r.cpu);
       t.true(err <= KERNEL_TOLERANCE, `${r.name}: relative difference ${err.toExponential(2)}`);
       t.is(r.leaked, 0, `${r.name}: tensors left after a call outside a tidy`);
+      // its own program ran (a sum: one or two passes), not the tf-ops path
+      t.true(r.shaderRuns >= 1 && r.shaderRuns <= 2, `${r.name}: ${r.shaderRuns} programs of its shader (of ${r.programs})`);
     }
+    t.deepEqual(newErrors(page, seen), [], "no console errors (WebGPU validation included)");
   });
 
   for (const { name, plugins } of METHODS.slice(1)) {
-    test.serial(`${backend}: ${name} trains as on the cpu backend (6 steps, same seeds; plugin kernels' tf-ops path vs fused loops)`, async (t) => {
+    test.serial(`${backend}: ${name} trains as on the cpu backend (6 steps, same seeds; fused kernels' shaders vs fused loops)`, async (t) => {
       const page = await pageFor(backend);
       const { here, cpu, untrained } = await page.call("trainBoth", plugins);
       const err = relError(here, cpu);

@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import { createFlatfit, dot, dotNamed, globalNorm, linearCombination, sumOfSquares, sumSquaresNamed, type PluginClass, type PluginSpec } from "@flatfit/core";
+import { installBackendExtras, shaderFusedKernelNames } from "@flatfit/backends";
+import { createFlatfit, dot, dotNamed, fusedKernelInputs, globalNorm, linearCombination, sumOfSquares, sumSquaresNamed, type PluginClass, type PluginSpec } from "@flatfit/core";
 import { hessianTrace } from "@flatfit/metrics";
 import GradL1Plugin from "@flatfit/plugin-grad-l1";
 import HeroPlugin from "@flatfit/plugin-hero";
@@ -16,6 +17,9 @@ import PertoptPlugin from "@flatfit/plugin-pertopt";
 import QuantizeOnEval from "@flatfit/plugin-quantize-on-eval";
 import SehtPlugin from "@flatfit/plugin-seht";
 import { BackendCounter, blobs, checkFitContract, gaussian, mlp, prng, QuadraticProblem } from "@flatfit/testing";
+
+// flatfit's fused kernels as one shader program each on webgl and webgpu (those with an elementwise form)
+installBackendExtras();
 
 const CLASSES: Record<string, PluginClass> = {
   hero: HeroPlugin,
@@ -106,34 +110,103 @@ function vectors(k: number, n: number, seed: number): number[][] {
   return Array.from({ length: k }, () => Array.from({ length: n }, () => g()));
 }
 
-/** core's fused kernels (their tf-ops path here) and the cpu backend's (the fused loop), on the same inputs. */
-async function fusedKernels(): Promise<Array<{ name: string; here: number[]; cpu: number[]; leaked: number }>> {
-  const cases: Array<{ name: string; run: () => tf.Tensor }> = [];
+/** The fused kernels that run as shader programs on `backend` (installBackendExtras registered them). */
+function shaderKernels(backend: string): string[] {
+  return [...shaderFusedKernelNames(backend as "webgl" | "webgpu")];
+}
+
+export interface FusedKernelResult {
+  name: string;
+  here: number[];
+  cpu: number[];
+  leaked: number;
+  /** Programs of this kernel's shader that the backend ran (runWebGLProgram / runWebGPUProgram). */
+  shaderRuns: number;
+  /** Every program the backend ran for the call. */
+  programs: number;
+}
+
+/**
+ * Every fused kernel with an elementwise form — core's, HERO's, PertOPT's — on this backend (its
+ * shader kernel) and on the cpu backend (its loop), same inputs, shapes of rank 0 to 3 with odd
+ * sizes (packed texels' padding on webgl) and a large one (a sum's two passes); the programs the
+ * backend ran are counted, by the fused kernel they belong to.
+ */
+async function fusedKernels(): Promise<FusedKernelResult[]> {
+  const cases: Array<{ name: string; kernel: string; run: () => tf.Tensor }> = [];
   for (let k = 1; k <= 5; k++) {
     const xs = vectors(k, 257, k);
     const cs = xs.map((_, i) => (i % 2 ? -0.75 * (i + 1) : 1.5 / (i + 1)));
     cases.push({
       name: `linearCombination of ${k}`,
+      kernel: "FlatfitLinearCombination",
       run: () => tf.tidy(() => linearCombination(xs.map((x, i) => [tf.tensor2d(x, [257, 1]), i % 2 ? tf.scalar(cs[i]) : cs[i]] as const))),
     });
   }
   const [a, b] = vectors(2, 10_000, 9);
-  cases.push({ name: "sumOfSquares", run: () => tf.tidy(() => sumOfSquares(tf.tensor(a, [100, 100]))) });
-  cases.push({ name: "dot", run: () => tf.tidy(() => dot(tf.tensor(a, [100, 100]), tf.tensor(b, [100, 100]))) });
-  const out = [];
-  for (const c of cases) {
-    const before = tf.memory().numTensors;
-    const t = c.run();
-    const here = Array.from(await t.data());
-    t.dispose();
-    const leaked = tf.memory().numTensors - before;
-    const cpu = await onCpu(async () => {
-      const u = c.run();
-      const v = Array.from(await u.data());
-      u.dispose();
-      return v;
-    });
-    out.push({ name: c.name, here, cpu, leaked });
+  cases.push({ name: "sumOfSquares", kernel: "FlatfitSumOfSquares", run: () => tf.tidy(() => sumOfSquares(tf.tensor(a, [100, 100]))) });
+  cases.push({ name: "dot", kernel: "FlatfitDot", run: () => tf.tidy(() => dot(tf.tensor(a, [100, 100]), tf.tensor(b, [100, 100]))) });
+  // the plugins' kernels, run by name as their plugins run them; shapes: an MLP's kernel, odd, rank 0, 1 and 3
+  const shapes = [[784, 128], [7, 5], [], [129], [3, 5, 7]];
+  const g = gaussian(prng(42));
+  // values drawn on the host (dataSync can lose a WebGPU device)
+  const draw = (shape: number[], f: (v: number) => number = (v) => v): number[] => Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => f(g()));
+  const kernel = (kernelName: string, inputs: tf.Tensor[], attrs: Record<string, number>): tf.Tensor => {
+    const r = tf.engine().runKernel(kernelName, fusedKernelInputs(inputs), attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(r) ? r[0] : r; // the cpu loop gives a list of outputs
+  };
+  for (const shape of shapes) {
+    const label = `[${shape.join(",")}]`;
+    const [h, w, grad] = [draw(shape, (v) => 0.01 * v * v), draw(shape), draw(shape)];
+    const t = (v: number[]) => tf.tensor(v, shape);
+    cases.push(
+      { name: `hero squaredWeightsTimesGradient ${label}`, kernel: "FlatfitHeroSquaredWeightsTimesGradient", run: () => tf.tidy(() => kernel("FlatfitHeroSquaredWeightsTimesGradient", [t(w), t(grad), tf.scalar(0.37)], {})) },
+      { name: `hero weightedGradientSquares ${label}`, kernel: "FlatfitHeroWeightedGradientSquares", run: () => tf.tidy(() => kernel("FlatfitHeroWeightedGradientSquares", [t(w), t(grad)], {})) },
+      { name: `pertopt movedSquared ${label}`, kernel: "FlatfitPertoptMovedSquared", run: () => tf.tidy(() => kernel("FlatfitPertoptMovedSquared", [t(w), t(grad)], {})) },
+      { name: `pertopt secondMoment ${label}`, kernel: "FlatfitPertoptSecondMoment", run: () => tf.tidy(() => kernel("FlatfitPertoptSecondMoment", [t(h), t(grad)], { beta1: 0.999 })) },
+    );
+    for (const moved of [0.3, 0]) {
+      cases.push({
+        name: `pertopt sigma ${label}, moved ${moved}`,
+        kernel: "FlatfitPertoptSigma",
+        run: () =>
+          tf.tidy(() =>
+            kernel("FlatfitPertoptSigma", [t(h), tf.mul(t(h), 0.9), t(w), t(grad), tf.scalar(moved)], { eta: 1e3, kappaScale: 0.5 / Math.log(2), logEpoch: Math.log(2), beta2: 0.8, epsilon: 1e-5 }),
+          ),
+      });
+    }
+  }
+  // every program the backend runs, by the fused kernel it belongs to (runWebGLProgram / runWebGPUProgram)
+  const be = tf.backend() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const method = typeof be.runWebGLProgram === "function" ? "runWebGLProgram" : "runWebGPUProgram";
+  const previous = be[method];
+  const own = Object.prototype.hasOwnProperty.call(be, method);
+  let runs: string[] = [];
+  be[method] = function (this: unknown, ...args: unknown[]) {
+    runs.push((args[0] as { flatfitKernel?: string }).flatfitKernel ?? "");
+    return previous.apply(this, args);
+  };
+  const out: FusedKernelResult[] = [];
+  try {
+    for (const c of cases) {
+      const before = tf.memory().numTensors;
+      runs = [];
+      const t = c.run();
+      const seen = runs;
+      const here = Array.from(await t.data());
+      t.dispose();
+      const leaked = tf.memory().numTensors - before;
+      const cpu = await onCpu(async () => {
+        const u = c.run();
+        const v = Array.from(await u.data());
+        u.dispose();
+        return v;
+      });
+      out.push({ name: c.name, here, cpu, leaked, shaderRuns: seen.filter((k) => k === c.kernel).length, programs: seen.length });
+    }
+  } finally {
+    if (own) be[method] = previous;
+    else delete be[method];
   }
   return out;
 }
@@ -235,6 +308,6 @@ async function quadraticTrace(): Promise<{ here: { value: number; stdError: numb
   return { here: await run(), cpu: await onCpu(run), exact: spectrum.reduce((s, v) => s + v, 0) };
 }
 
-const api = { setup, stringUseError, contract, fusedKernels, manyTensorSums, trainBoth, quantizeRows, quadraticTrace };
+const api = { setup, stringUseError, contract, fusedKernels, shaderKernels, manyTensorSums, trainBoth, quantizeRows, quadraticTrace };
 export type PageApi = typeof api;
 (globalThis as unknown as { flatfitPage: PageApi }).flatfitPage = api;
