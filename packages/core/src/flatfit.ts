@@ -143,6 +143,7 @@ export class Flatfit {
     // A later model.compile (a new learning rate, a fresh optimizer) gets its optimizer wrapped too:
     // after attach, every fit runs the plugins, however often the model is compiled again.
     instrumentCompile(model, () => {
+      if (this.disposed) return; // a disposed instance leaves later compiles to tfjs
       this.bindModel(model, "model.compile after ff.attach(model)");
       this.wrapModelOptimizer(model);
     });

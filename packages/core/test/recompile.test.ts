@@ -95,6 +95,10 @@ test("an attached functional model compiled again with a fresh optimizer keeps r
   model.compile({ optimizer: wrapped, loss: "categoricalCrossentropy" });
   t.is(model.optimizer, wrapped);
   ff.dispose();
+  // once the instance is disposed, a compile is tfjs's alone
+  const plain = tf.train.sgd(0.1);
+  t.notThrows(() => model.compile({ optimizer: plain, loss: "categoricalCrossentropy" }));
+  t.is(model.optimizer, plain);
   tf.dispose([x, y]);
 });
 
