@@ -67,6 +67,22 @@ export function runBin(args: string[], cwd?: string): Promise<Finished> {
   return startBin(args, cwd).done;
 }
 
+/**
+ * Checks `ready` every `everyMs` while `run` runs and SIGKILLs it the first time `ready` returns a
+ * value other than undefined; returns that value, or undefined when the run ended first.
+ */
+export async function killWhen<T>(run: Running, ready: () => T | undefined, everyMs: number): Promise<T | undefined> {
+  const exited = run.done.then(() => true);
+  while (!(await Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), everyMs))]))) {
+    const value = ready();
+    if (value !== undefined) {
+      run.child.kill("SIGKILL");
+      return value;
+    }
+  }
+  return undefined;
+}
+
 /** The suite's cpu backend ("cpu", or "cpu-unfused" as the test setup chose), without tfjs's "install tfjs-node" banner. */
 export async function cpuBackend(): Promise<void> {
   const tf = await import("@tensorflow/tfjs");

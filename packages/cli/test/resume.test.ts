@@ -4,46 +4,73 @@
  * seed), with random plugins (nso, pertopt, a third-party noise plugin loaded by path), momentum
  * and Dropout; the history goes on where it stopped; bad input is a clear error (exit code 2).
  */
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { clearCheckpoint, readCheckpoint } from "@flatfit/cli";
-import { runBin, startBin, tempDir, writeConfig } from "./helpers";
+import { killWhen, runBin, startBin, tempDir, writeConfig, type Finished } from "./helpers";
 
 const EPOCHS = 6;
 const dir = tempDir("flatfit-resume-");
 const fixture = path.join(__dirname, "..", "..", "test", "fixtures", "gradient-noise");
-const config = writeConfig(
-  dir,
-  "run.yaml",
-  `
+
+/** A config file in `dir` for the run every test here trains, with its own `plugins` and `epochs` lines. */
+const runConfig = (name: string, pluginsAndEpochs: string) =>
+  writeConfig(
+    dir,
+    name,
+    `
 model: { name: mlp, hidden: [8], dropout: 0.2 }
 data: { name: mnist, trainLimit: 100, testLimit: 20, layout: flat }
 optimizer: { name: momentum, learningRate: 0.05 }
-plugins:
-  - { use: nso, sigma: 0.02 }
-  - { use: pertopt }
-  - { use: ${path.relative(dir, fixture)}, std: 0.01 }
-epochs: ${EPOCHS}
+${pluginsAndEpochs}
 batchSize: 20
 seed: 5
 `,
+  );
+
+const config = runConfig(
+  "run.yaml",
+  `plugins:
+  - { use: nso, sigma: 0.02 }
+  - { use: pertopt }
+  - { use: ${path.relative(dir, fixture)}, std: 0.01 }
+epochs: ${EPOCHS}`,
 );
 const straight = path.join(dir, "straight");
 const split = path.join(dir, "split");
+
+/** `flatfit train --config run.yaml --out <out> [...args] --quiet`. */
+const trainArgs = (out: string, ...args: string[]) => ["train", "--config", config, "--out", out, ...args, "--quiet"];
+/** `flatfit train --resume <run> [...args]`. */
+const resume = (run: string, ...args: string[]) => runBin(["train", "--resume", run, ...args]);
 
 const bytes = (run: string, f: string) => readFileSync(path.join(run, f));
 const json = (run: string, f: string) => JSON.parse(readFileSync(path.join(run, f), "utf8"));
 /** History records without their wall times. */
 const history = (run: string) => (json(run, "history.json") as Array<Record<string, number>>).map(({ seconds: _s, ...r }) => r);
 
-let straightRun: Awaited<ReturnType<typeof runBin>>;
-let firstPart: Awaited<ReturnType<typeof runBin>>;
+/** A resumed run ended where the uninterrupted run ends: the same final weights, byte for byte, and the same history. */
+function endsAsStraight(t: ExecutionContext, run: string): void {
+  t.true(bytes(run, "model/weights.bin").equals(bytes(straight, "model/weights.bin")), "final weights differ from the uninterrupted run");
+  t.deepEqual(history(run), history(straight));
+}
+
+/** `flatfit train ...args` is refused with exit code 2 and a message matching `message`; returns the result for more checks. */
+async function refused(t: ExecutionContext, args: string[], message: RegExp): Promise<Finished> {
+  const r = await runBin(["train", ...args]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, message);
+  return r;
+}
+
+let straightRun: Finished;
+let firstPart: Finished;
 
 test.before(async () => {
   [straightRun, firstPart] = await Promise.all([
-    runBin(["train", "--config", config, "--out", straight, "--quiet"]),
-    runBin(["train", "--config", config, "--out", split, "--epochs", "2", "--quiet"]),
+    runBin(trainArgs(straight)),
+    runBin(trainArgs(split, "--epochs", "2")),
   ]);
 });
 
@@ -62,14 +89,13 @@ test("every complete epoch leaves a resume point: the model with its optimizer a
 });
 
 test("2 epochs, then --resume --epochs 6: the same weights, bit for bit, as 6 epochs straight; the history continues", async (t) => {
-  const r = await runBin(["train", "--resume", split, "--epochs", String(EPOCHS), "--quiet"]);
+  const r = await resume(split, "--epochs", String(EPOCHS), "--quiet");
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /continuing after epoch 2 of 6/);
   t.regex(r.stdout, /^epoch 3\/6 /m);
   t.notRegex(r.stdout, /^epoch 2\/6 /m);
-  t.true(bytes(split, "model/weights.bin").equals(bytes(straight, "model/weights.bin")), "final weights differ from the uninterrupted run");
+  endsAsStraight(t, split);
   t.true(bytes(split, "checkpoint/weights.bin").equals(bytes(straight, "checkpoint/weights.bin")), "weights or optimizer state differ at the last resume point");
-  t.deepEqual(history(split), history(straight));
   t.deepEqual(history(split).map((h) => h.epoch), [1, 2, 3, 4, 5, 6]);
   t.is(readFileSync(path.join(split, "history.csv"), "utf8").trim().split("\n").length, EPOCHS + 1);
   const summary = json(split, "summary.json");
@@ -82,57 +108,36 @@ test("2 epochs, then --resume --epochs 6: the same weights, bit for bit, as 6 ep
 
 test("a run killed (SIGKILL) mid-training resumes from its last complete epoch and ends where the uninterrupted run ends", async (t) => {
   const killed = path.join(dir, "killed");
-  const run = startBin(["train", "--config", config, "--out", killed, "--quiet"]);
-  const exited = run.done.then(() => true);
-  let atKill: number | undefined;
-  while (!(await Promise.race([exited, new Promise<false>((r) => setTimeout(() => r(false), 5))]))) {
-    const point = readCheckpoint(killed);
-    if (point && point.epochsCompleted >= 2) {
-      run.child.kill("SIGKILL");
-      atKill = point.epochsCompleted;
-      break;
-    }
-  }
+  const run = startBin(trainArgs(killed));
+  const atKill = await killWhen(
+    run,
+    () => {
+      const point = readCheckpoint(killed);
+      return point && point.epochsCompleted >= 2 ? point.epochsCompleted : undefined;
+    },
+    5,
+  );
   const first = await run.done;
   t.is(first.signal, "SIGKILL", `the run ended before it could be killed:\n${first.stdout}\n${first.stderr}`);
   t.false(existsSync(path.join(killed, "summary.json")), "a killed run wrote no summary");
   const from = readCheckpoint(killed)!.epochsCompleted;
   t.true(from >= atKill! && from < EPOCHS, `resume point after epoch ${from}`);
 
-  const r = await runBin(["train", "--resume", killed, "--quiet"]);
+  const r = await resume(killed, "--quiet");
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, new RegExp(`continuing after epoch ${from} of ${EPOCHS}`));
-  t.true(bytes(killed, "model/weights.bin").equals(bytes(straight, "model/weights.bin")), "final weights differ from the uninterrupted run");
-  t.deepEqual(history(killed), history(straight));
+  endsAsStraight(t, killed);
 });
 
 test("--resume of a run that already finished is an error that says so", async (t) => {
-  const r = await runBin(["train", "--resume", straight]);
-  t.is(r.code, 2);
-  t.regex(r.stderr, /the run already finished: its 6 epoch\(s\) are all done\. Pass --epochs N with N > 6/);
+  await refused(t, ["--resume", straight], /the run already finished: its 6 epoch\(s\) are all done\. Pass --epochs N with N > 6/);
   // The run's own config file passes the match check (and then meets the same error).
-  const same = await runBin(["train", "--resume", straight, "--config", config]);
-  t.is(same.code, 2);
-  t.regex(same.stderr, /already finished/);
+  await refused(t, ["--resume", straight, "--config", config], /already finished/);
 });
 
 test("--resume with a config that does not match the run names the fields that differ", async (t) => {
-  const other = writeConfig(
-    dir,
-    "other.yaml",
-    `
-model: { name: mlp, hidden: [8], dropout: 0.2 }
-data: { name: mnist, trainLimit: 100, testLimit: 20, layout: flat }
-optimizer: { name: momentum, learningRate: 0.05 }
-plugins: [{ use: nso, sigma: 0.05 }, { use: hero }]
-epochs: 8
-batchSize: 20
-seed: 5
-`,
-  );
-  const r = await runBin(["train", "--resume", straight, "--config", other]);
-  t.is(r.code, 2);
-  t.regex(r.stderr, /does not match the config the run was trained with/);
+  const other = runConfig("other.yaml", "plugins: [{ use: nso, sigma: 0.05 }, { use: hero }]\nepochs: 8");
+  const r = await refused(t, ["--resume", straight, "--config", other], /does not match the config the run was trained with/);
   t.regex(r.stderr, /plugins: .* in .*other\.yaml, .* in the run/, "the plugin lists differ in length: named as a whole");
   t.notRegex(r.stderr, /^\s+- epochs:/m, "epochs may differ");
   t.regex(r.stderr, /Leave out --config/);
@@ -143,27 +148,14 @@ test("--resume of a folder with no saved model, of a missing folder, or with --o
   const bare = path.join(dir, "bare");
   mkdirSync(bare);
   copyFileSync(path.join(straight, "config.resolved.json"), path.join(bare, "config.resolved.json"));
-  const noModel = await runBin(["train", "--resume", bare]);
-  t.is(noModel.code, 2);
-  t.regex(noModel.stderr, /no saved model to continue from \(checkpoint\/model\.json with its optimizer is missing\)/);
+  await refused(t, ["--resume", bare], /no saved model to continue from \(checkpoint\/model\.json with its optimizer is missing\)/);
 
   const empty = path.join(dir, "empty");
   mkdirSync(empty);
-  const notRun = await runBin(["train", "--resume", empty]);
-  t.is(notRun.code, 2);
-  t.regex(notRun.stderr, /no config\.resolved\.json there — not a run directory written by flatfit train/);
-
-  const missing = await runBin(["train", "--resume", path.join(dir, "nope")]);
-  t.is(missing.code, 2);
-  t.regex(missing.stderr, /no such directory/);
-
-  const withOut = await runBin(["train", "--resume", straight, "--out", path.join(dir, "x")]);
-  t.is(withOut.code, 2);
-  t.regex(withOut.stderr, /leave out --out/);
-
-  const neither = await runBin(["train"]);
-  t.is(neither.code, 2);
-  t.regex(neither.stderr, /give a config file \(--config run\.yaml\), or a run directory to continue \(--resume/);
+  await refused(t, ["--resume", empty], /no config\.resolved\.json there — not a run directory written by flatfit train/);
+  await refused(t, ["--resume", path.join(dir, "nope")], /no such directory/);
+  await refused(t, ["--resume", straight, "--out", path.join(dir, "x")], /leave out --out/);
+  await refused(t, [], /give a config file \(--config run\.yaml\), or a run directory to continue \(--resume/);
 });
 
 test("a new run removes an earlier run's resume point from its folder, but never a checkpoint/ folder flatfit did not write", (t) => {

@@ -2,7 +2,7 @@ import test from "ava";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { canonicalJson, expandGrid, parseGridPath, trialId, loadSweepConfig } from "@flatfit/cli";
-import { runBin, startBin, tempDir, writeConfig } from "./helpers";
+import { killWhen, runBin, startBin, tempDir, writeConfig } from "./helpers";
 
 const dir = tempDir("flatfit-sweep-");
 const config = writeConfig(
@@ -43,16 +43,7 @@ test("a sweep killed with SIGKILL resumes: finished trials are not rerun, the re
   const trials = path.join(out, "trials");
   const files = () => (existsSync(trials) ? readdirSync(trials).filter((f) => f.endsWith(".json")) : []);
   const first = startBin(["sweep", "--config", config, "--out", out, "--workers", "2", "--quiet"]);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (files().length > 0) {
-        clearInterval(timer);
-        first.child.kill("SIGKILL");
-        resolve();
-      }
-    }, 20);
-    void first.done.then(() => (clearInterval(timer), reject(new Error(`the sweep ended before it was killed:\n${first.stdout}`))));
-  });
+  if (!(await killWhen(first, () => (files().length > 0 ? true : undefined), 20))) throw new Error(`the sweep ended before it was killed:\n${first.stdout}`);
   const killed = await first.done;
   t.is(killed.signal, "SIGKILL");
   const kept = files();
