@@ -20,26 +20,36 @@ function curve(m: MethodResult, key: string): Array<{ epoch: number; value: numb
   return out;
 }
 
+/**
+ * One line per method — and per quantization setup when there are several (dashed by setup) —
+ * from float32 down to the lowest bit-width; error bars are ± std over seeds.
+ */
 export function accuracyVsBits(r: CompareReport): Spec | undefined {
+  const setups = r.quantization?.length ? r.quantization.map((q) => q.name) : [undefined];
+  const several = setups.length > 1;
   const rows = r.methods.flatMap((m) =>
     m.evaluation
       .filter((e) => e.metrics[r.metric])
-      .map((e) => {
+      .flatMap((e) => {
         const s = e.metrics[r.metric];
-        return { method: m.name, bits: e.bits ?? 32, label: e.variant === "float32" ? "fp32" : `${e.bits}`, mean: 100 * s.mean, lo: 100 * (s.mean - s.std), hi: 100 * (s.mean + s.std) };
+        const point = { method: m.name, bits: e.bits ?? 32, label: e.variant === "float32" ? "fp32" : `${e.bits}`, mean: 100 * s.mean, lo: 100 * (s.mean - s.std), hi: 100 * (s.mean + s.std) };
+        // float32 starts every setup's line
+        const owners = e.variant === "float32" ? setups : [e.setup];
+        return owners.map((setup) => ({ ...point, setup: setup ?? "" }));
       }),
   );
   if (!rows.some((x) => x.bits !== 32)) return undefined;
-  const order = [...new Set(rows.sort((a, b) => b.bits - a.bits).map((x) => x.label))];
+  const order = [...new Set([...rows].sort((a, b) => b.bits - a.bits).map((x) => x.label))];
   const x = { field: "label", type: "ordinal", sort: order, title: "weight bit-width" };
+  const dash = several ? { strokeDash: { field: "setup", type: "nominal", title: "quantization" } } : {};
   return {
     title: `Test accuracy after post-training quantization`,
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
     layer: [
-      { mark: { type: "line", point: true }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" } } },
-      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" } } },
+      { mark: { type: "line", point: true }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" }, ...dash } },
+      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" }, ...(several ? { detail: { field: "setup" } } : {}) } },
     ],
   };
 }

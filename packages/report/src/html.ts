@@ -1,6 +1,7 @@
 /** The report page: one self-contained HTML file (inline CSS and SVG; no scripts, no network). */
 import { accuracyVsBits, landscape, traceCurve, trainingCurves } from "./charts";
-import type { CompareReport, Stat } from "./model";
+import type { CompareReport, MethodResult, Stat } from "./model";
+import type { PairedDifference } from "./stats";
 import { toSvg } from "./render";
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -8,24 +9,120 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;",
 export const pct = (s: Stat | undefined): string => (s ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}` : "–");
 export const num = (s: Stat | undefined, digits = 3): string => (s ? `${s.mean.toPrecision(digits)} ± ${s.std.toPrecision(2)}` : "–");
 
-/** The variants (columns) in the order float32, then bit-widths from high to low. */
+/** The variants (columns): float32, then each quantization setup's bit-widths from high to low. */
 export function variants(r: CompareReport): string[] {
-  const all = new Map<string, number>();
-  for (const m of r.methods) for (const e of m.evaluation) all.set(e.variant, e.bits ?? 99);
-  return [...all.entries()].sort((a, b) => b[1] - a[1]).map(([v]) => v);
+  const setups = r.quantization?.map((q) => q.name) ?? [];
+  const all = new Map<string, { setup: number; bits: number; seen: number }>();
+  for (const m of r.methods)
+    for (const e of m.evaluation) {
+      if (all.has(e.variant)) continue;
+      const index = e.setup === undefined ? 0 : setups.indexOf(e.setup);
+      all.set(e.variant, { setup: e.variant === "float32" ? -1 : index < 0 ? setups.length : index, bits: e.bits ?? 99, seen: all.size });
+    }
+  return [...all.entries()].sort(([, a], [, b]) => a.setup - b.setup || b.bits - a.bits || a.seen - b.seen).map(([v]) => v);
+}
+
+/** One column of the summary: its key (as in `MethodResult.differences`), header, cell and difference cell. */
+export interface Column {
+  key: string;
+  header: string;
+  /** The column's numbers of one method (over seeds). */
+  stat(m: MethodResult): Stat | undefined;
+  cell(s: Stat | undefined): string;
+  /** A difference in the column's unit: "+1.23" (accuracy in percentage points). */
+  diff(x: number): string;
+  /** The unit of a difference, in words ("points" for accuracies). */
+  unit: string;
+}
+
+const signed = (x: number, digits: number): string => (x > 0 ? "+" : x < 0 ? "-" : "") + Math.abs(x).toFixed(digits);
+const signedAuto = (x: number): string => signed(x, Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
+
+/** The summary's columns: the metric per variant, then the Hessian trace and seconds per epoch. */
+export function columns(r: CompareReport): Column[] {
+  const metric = r.metric;
+  return [
+    ...variants(r).map((v) => ({
+      key: `${metric}@${v}`,
+      header: `${v} ${metric} (%)`,
+      stat: (m: MethodResult) => m.evaluation.find((e) => e.variant === v)?.metrics[metric],
+      cell: pct,
+      diff: (x: number) => signed(100 * x, 2),
+      unit: "points",
+    })),
+    { key: "hessianTrace", header: "tr H", stat: (m: MethodResult) => m.hessianTrace, cell: (s: Stat | undefined) => num(s), diff: signedAuto, unit: "" },
+    { key: "secondsPerEpoch", header: "s / epoch", stat: (m: MethodResult) => m.secondsPerEpoch, cell: (s: Stat | undefined) => num(s, 3), diff: signedAuto, unit: "s" },
+  ];
 }
 
 /** The summary as rows of strings (also what the CLI prints). */
 export function summaryRows(r: CompareReport): { header: string[]; rows: string[][] } {
-  const vs = variants(r);
-  const header = ["method", ...vs.map((v) => `${v} ${r.metric} (%)`), "tr H", "s / epoch"];
-  const rows = r.methods.map((m) => [
-    m.name,
-    ...vs.map((v) => pct(m.evaluation.find((e) => e.variant === v)?.metrics[r.metric])),
-    num(m.hessianTrace),
-    num(m.secondsPerEpoch, 3),
-  ]);
+  const cols = columns(r);
+  const header = ["method", ...cols.map((c) => c.header)];
+  const rows = r.methods.map((m) => [m.name, ...cols.map((c) => c.cell(c.stat(m)))]);
   return { header, rows };
+}
+
+/** "+1.17 [-0.52, +2.86]", with " *" when the interval excludes 0; the mean alone without an interval. */
+function differenceCell(c: Column, d: PairedDifference | undefined): string {
+  if (!d || d.n === 0) return "–";
+  if (d.lo === undefined || d.hi === undefined) return c.diff(d.mean);
+  return `${c.diff(d.mean)} [${c.diff(d.lo)}, ${c.diff(d.hi)}]${d.distinguishable ? " *" : ""}`;
+}
+
+/** Pairs per difference (the seeds both runs have), when every difference has the same number. */
+function pairCount(r: CompareReport): number {
+  const ns = r.methods.flatMap((m) => Object.values(m.differences ?? {}).map((d) => d.n));
+  return ns.length ? Math.max(...ns) : 0;
+}
+
+/**
+ * Each method's paired difference to the baseline, per column: mean [95% interval], "*" where the
+ * interval excludes 0. Undefined without a baseline or with fewer than two seeds.
+ */
+export function differenceRows(r: CompareReport): { header: string[]; rows: string[][]; legend: string } | undefined {
+  if (r.baseline === undefined || pairCount(r) < 2) return undefined;
+  const cols = columns(r);
+  const level = r.methods.flatMap((m) => Object.values(m.differences ?? {}))[0]?.level ?? 0.95;
+  const header = ["method", ...cols.map((c) => `Δ ${c.header.replace("(%)", "(points)")}`)];
+  const rows = r.methods.filter((m) => m.name !== r.baseline).map((m) => [m.name, ...cols.map((c) => differenceCell(c, m.differences?.[c.key]))]);
+  const n = pairCount(r);
+  const legend =
+    `difference to ${r.baseline}, paired by seed: mean over ${n} seeds [${Math.round(100 * level)}% confidence interval, Student t with ${n - 1} degree${n === 2 ? "" : "s"} of freedom]; ` +
+    `* = the interval excludes 0`;
+  return { header, rows, legend };
+}
+
+/**
+ * The difference table in words: which intervals exclude 0 (with their numbers) and that the
+ * others do not. Nothing beyond what the table shows.
+ */
+export function differenceSummary(r: CompareReport): string | undefined {
+  if (r.baseline === undefined || pairCount(r) < 2) return undefined;
+  const cols = columns(r);
+  const n = pairCount(r);
+  const found: string[] = [];
+  let total = 0;
+  for (const m of r.methods) {
+    if (m.name === r.baseline) continue;
+    for (const c of cols) {
+      const d = m.differences?.[c.key];
+      if (!d || d.lo === undefined || d.hi === undefined) continue;
+      total++;
+      if (!d.distinguishable) continue;
+      const unit = c.unit ? ` ${c.unit}` : "";
+      const side = d.mean > 0 ? "higher" : "lower";
+      found.push(`${m.name}'s ${c.header.replace(" (%)", "")} is ${side} than ${r.baseline}'s by ${c.diff(Math.abs(d.mean)).replace("+", "")}${unit} (interval ${c.diff(d.lo)} to ${c.diff(d.hi)})`);
+    }
+  }
+  const level = Math.round(100 * (r.methods.flatMap((m) => Object.values(m.differences ?? {}))[0]?.level ?? 0.95));
+  const head = `Each method is compared with ${r.baseline} seed by seed (the same seed gives both the same data order, noise draws and initial weights), over ${n} seeds, with a ${level}% confidence interval for the mean difference.`;
+  if (found.length === 0) return `${head} None of the ${total} intervals excludes 0: with ${n} seeds, no difference to ${r.baseline} in this table is distinguishable from zero.`;
+  const rest = total - found.length;
+  return (
+    `${head} ${found.length} of ${total} intervals exclude 0 (marked *): ${found.join("; ")}.` +
+    (rest === 1 ? ` The other interval contains 0: with ${n} seeds that difference is not distinguishable from zero.` : rest > 1 ? ` The other ${rest} intervals contain 0: with ${n} seeds those differences are not distinguishable from zero.` : "")
+  );
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -70,6 +167,11 @@ export async function renderReport(r: CompareReport): Promise<string> {
   parts.push(`<h1>${esc(r.title)}</h1><p class="meta">${esc(r.createdAt)} · ${esc(r.machine)}</p>`);
   parts.push(table(["setting", "value"], Object.entries(r.setup)));
   parts.push(`<h2>Summary (mean ± std over seeds)</h2>`, table(summary.header, summary.rows));
+  const diff = differenceRows(r);
+  if (diff) {
+    parts.push(`<h2>Differences to ${esc(r.baseline!)} (paired by seed)</h2>`, `<p class="meta">${esc(diff.legend)}</p>`, table(diff.header, diff.rows));
+    parts.push(`<p class="words" data-words="differences">${esc(differenceSummary(r)!)}</p>`);
+  }
 
   parts.push(`<h2>Accuracy vs quantization bit-width</h2>`);
   parts.push(await figure("accuracy-vs-bits", accuracyVsBits(r), table(summary.header.slice(0, -2), summary.rows.map((row) => row.slice(0, -2)))));

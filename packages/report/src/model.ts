@@ -1,4 +1,5 @@
 /** What a comparison report shows: per method, per seed histories and evaluation summaries. */
+import type { PairedDifference } from "./stats";
 
 /** A figure over seeds: mean, sample standard deviation, and the values themselves. */
 export interface Stat {
@@ -18,6 +19,8 @@ export interface EvalSummary {
   /** "float32", "8bit", … */
   variant: string;
   bits?: number;
+  /** The quantization setup the variant belongs to (a name of `CompareReport.quantization`); absent for float32. */
+  setup?: string;
   loss: Stat;
   metrics: Record<string, Stat>;
 }
@@ -42,6 +45,21 @@ export interface MethodResult {
   hessianTrace?: Stat;
   /** A loss-landscape slice around the final weights of the first seed (if measured). */
   landscape?: LandscapeGrid;
+  /**
+   * This method minus the baseline method, paired by seed, per column of the summary (keys as
+   * `columns()` names them: "acc@float32", "acc@4bit", "hessianTrace", "secondsPerEpoch"); absent
+   * for the baseline itself.
+   */
+  differences?: Record<string, PairedDifference>;
+}
+
+/** One way of quantizing the weights for evaluation, evaluated at each of its bit-widths. */
+export interface QuantizationSetup {
+  /** "" for the only setup of a comparison (variants "8bit", "4bit"); else variants are "4bit-<name>". */
+  name: string;
+  bits: number[];
+  /** In words: "symmetric, per-tensor, kernels only, BatchNorm folded". */
+  description: string;
 }
 
 export interface CompareReport {
@@ -53,4 +71,8 @@ export interface CompareReport {
   machine: string;
   /** The metric the accuracy charts use (e.g. "acc"). */
   metric: string;
+  /** The quantization setups, in the order of their columns (absent: variants as found). */
+  quantization?: QuantizationSetup[];
+  /** The method the others' `differences` are taken against. */
+  baseline?: string;
 }
