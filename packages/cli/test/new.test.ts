@@ -88,20 +88,20 @@ test("a non-empty --dir is refused and left as it was; an empty one is filled", 
     const full = path.join(root, "full");
     fs.mkdirSync(full);
     fs.writeFileSync(path.join(full, "package.json"), "{}\n");
-    const r = await runBin(["new", "plugin", "sam", "--dir", "full"], root);
+    const r = await runBin(["new", "plugin", "look-around", "--dir", "full"], root);
     t.is(r.code, 2);
     t.true(r.stderr.includes(`--dir ${full} is not empty (package.json)`), r.stderr);
     t.deepEqual(fs.readdirSync(full), ["package.json"]);
     t.is(fs.readFileSync(path.join(full, "package.json"), "utf8"), "{}\n");
 
     fs.mkdirSync(path.join(root, "empty"));
-    const ok = await runBin(["new", "plugin", "sam", "--dir", "empty", "--name", "@lab/sam"], root);
+    const ok = await runBin(["new", "plugin", "look-around", "--dir", "empty", "--name", "@lab/look-around"], root);
     t.is(ok.code, 0, ok.stderr);
     const pkg = JSON.parse(fs.readFileSync(path.join(root, "empty", "package.json"), "utf8"));
-    t.is(pkg.name, "@lab/sam");
-    t.true(fs.readFileSync(path.join(root, "empty", "README.md"), "utf8").includes('"use": "@lab/sam"'), "a custom name is used whole");
+    t.is(pkg.name, "@lab/look-around");
+    t.true(fs.readFileSync(path.join(root, "empty", "README.md"), "utf8").includes('"use": "@lab/look-around"'), "a custom name is used whole");
 
-    const bad = await runBin(["new", "plugin", "sam", "--dir", "other", "--name", "Lab Sam"], root);
+    const bad = await runBin(["new", "plugin", "look-around", "--dir", "other", "--name", "Lab Sam"], root);
     t.is(bad.code, 2);
     t.true(bad.stderr.includes('--name "Lab Sam" is not an npm package name'), bad.stderr);
   } finally {

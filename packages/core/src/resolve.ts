@@ -1,6 +1,7 @@
 /**
  * Plugin names resolve like Babel/ESLint plugin names:
  *   "hero"            → @flatfit/plugin-hero (then flatfit-plugin-hero)
+ *   "usam"            → @flatfit/plugin-sam/usam (a method of another built-in's family; then as above)
  *   "@org/pkg", "pkg" → that package (when no @flatfit/plugin-pkg exists)
  *   "./x", "/abs/x"   → a module by path (relative to the config file's folder, or the cwd)
  * The module's default export (or the module itself) is the plugin class. Loading by name or
@@ -10,7 +11,15 @@ import { host } from "./host";
 import type { PluginClass } from "./plugin";
 
 /** Ids of the plugins flatfit ships. */
-export const BUILTIN_PLUGINS = ["hero", "nso", "seht", "grad-l1", "pertopt", "quantize-on-eval", "curvature"] as const;
+export const BUILTIN_PLUGINS = ["hero", "nso", "seht", "grad-l1", "pertopt", "quantize-on-eval", "curvature", "sam", "usam", "asam", "rsam", "wp-sgd"] as const;
+
+/** Built-in ids whose method lives in another id's package (one package per family), tried first. */
+const FAMILY_MODULES: Readonly<Record<string, string>> = {
+  usam: "@flatfit/plugin-sam/usam",
+  asam: "@flatfit/plugin-sam/asam",
+  rsam: "@flatfit/plugin-sam/rsam",
+  "wp-sgd": "@flatfit/plugin-sam/wp-sgd",
+};
 
 export class PluginResolveError extends Error {}
 
@@ -23,7 +32,8 @@ export function candidates(use: string): string[] {
   if (isPath(use)) return [use];
   if (use.startsWith("@")) return [use];
   if (use.includes("/")) return [use];
-  return [`@flatfit/plugin-${use}`, `flatfit-plugin-${use}`, use];
+  const family = Object.prototype.hasOwnProperty.call(FAMILY_MODULES, use) ? [FAMILY_MODULES[use]] : [];
+  return [...family, `@flatfit/plugin-${use}`, `flatfit-plugin-${use}`, use];
 }
 
 function className(use: string): string {
