@@ -6,10 +6,14 @@
 import "reflect-metadata";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
+import { installBackendExtras } from "@flatfit/backends";
 import { createFlatfit } from "@flatfit/core";
 import { drawChart, type Point } from "./chart";
 import { BITS, METHODS, pluginsFor } from "./methods";
 import { loadDigits, type Digits } from "./mnist";
+
+// flatfit's fused kernels (the methods' per-parameter arithmetic) as one shader program each on webgl and webgpu
+installBackendExtras();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>("controls");

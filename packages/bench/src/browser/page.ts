@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
+import { installBackendExtras } from "@flatfit/backends";
 import { createFlatfit, type PluginClass, type PluginSpec } from "@flatfit/core";
 import GradL1Plugin from "@flatfit/plugin-grad-l1";
 import HeroPlugin from "@flatfit/plugin-hero";
@@ -29,6 +30,9 @@ export interface BrowserRow {
   programsPerStep: number;
   target?: number;
 }
+
+// flatfit's fused kernels as one shader program each on webgl and webgpu, as an app would install them
+installBackendExtras();
 
 const CLASSES: Record<string, PluginClass> = { hero: HeroPlugin, nso: NsoPlugin, seht: SehtPlugin, "grad-l1": GradL1Plugin, pertopt: PertoptPlugin };
 
