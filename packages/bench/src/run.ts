@@ -12,10 +12,11 @@ import { pluginsCase } from "./cases/plugins";
 import { evaluationCase } from "./cases/evaluation";
 import { browserCase } from "./cases/browser";
 import { backendsCase } from "./cases/backends";
+import { wasmCase } from "./cases/wasm";
 import { installExtras } from "./extras";
 
 type Case = (repeats: number) => Promise<string>;
-const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase, backends: backendsCase, browser: browserCase };
+const CASES: Record<string, Case> = { core: coreCase, plugins: pluginsCase, evaluation: evaluationCase, backends: backendsCase, wasm: wasmCase, browser: browserCase };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,7 +7,7 @@ import { createFlatfit, type FlatfitHooks, type GradientOracle, type PluginSpec 
 import { cnnProblem, mlpProblem, type Problem } from "../problems";
 import { fitStepMs, sideBySide, table, type Variant } from "../timing";
 
-interface Entry {
+export interface Entry {
   label: string;
   plugins: PluginSpec[];
   target?: number;
@@ -54,12 +54,13 @@ async function evaluationsPerStep(p: Problem, e: Entry): Promise<number> {
   return calls / taken;
 }
 
-async function problemTable(p: Problem, repeats: number): Promise<{ rows: (string | number)[][]; ratios: Map<string, number> }> {
+/** Plain fit and every entry on one problem, interleaved; a row per variant (also used by the wasm case). */
+export async function problemTable(p: Problem, repeats: number, entries: readonly Entry[] = ENTRIES): Promise<{ rows: (string | number)[][]; ratios: Map<string, number>; ms: Map<string, number> }> {
   const plain = p.build();
   compile(plain, tf.train.sgd(0.01));
   const variants: Variant[] = [{ name: "plain", run: () => fitStepMs(plain, p.x, p.y, p.batchSize) }];
   const evals = new Map<string, number>();
-  for (const e of ENTRIES) {
+  for (const e of entries) {
     evals.set(e.label, await evaluationsPerStep(p, e));
     const ff = await createFlatfit({ seed: 1, logLevel: "warn", plugins: e.plugins });
     const m = p.build();
@@ -71,13 +72,13 @@ async function problemTable(p: Problem, repeats: number): Promise<{ rows: (strin
   const base = ms.get("plain")!;
   const ratios = new Map<string, number>();
   const rows: (string | number)[][] = [["plain `model.fit`", 1, base.toFixed(1), "1.00", ""]];
-  for (const e of ENTRIES) {
+  for (const e of entries) {
     const r = ms.get(e.label)! / base;
     ratios.set(e.label, r);
     const ok = e.target === undefined ? "" : `${r <= e.target ? "✓" : "✗"} ≤ ${e.target}`;
     rows.push([e.label, evals.get(e.label)!.toFixed(1), ms.get(e.label)!.toFixed(1), r.toFixed(2), ok]);
   }
-  return { rows, ratios };
+  return { rows, ratios, ms };
 }
 
 export async function pluginsCase(repeats: number): Promise<string> {
