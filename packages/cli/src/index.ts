@@ -12,6 +12,7 @@ export { loadTrainConfig, loadCompareConfig, loadSweepConfig, checkPlugins, type
 export { cliJsonSchema, type ConfigKind } from "./config/json-schema";
 export * from "./config/schema";
 export { formatPath } from "./config/issues";
+export { quantizationSetups, quantizationPlugins, describeSetup, variantName, setupSchema, QUANTIZE_OPTIONS, type QuantizationSetup } from "./config/evaluate";
 export { buildZooModel, buildMlp, buildCnn, describeZoo } from "./zoo";
 export { createModel, describeModel, type ModelFactory } from "./model-source";
 export { saveModelDir, loadModelDir } from "./model-io";

@@ -24,8 +24,7 @@ epochs: 2
 batchSize: 20
 seeds: [1, 2]
 workers: 2
-plugins:
-  - { use: quantize-on-eval, bits: [8, 6, 5, 4] }
+evaluate: { bits: [8, 6, 5, 4], perEpoch: true }
 curvature: { samples: 3, maxSamples: 50, perEpoch: 2 }
 landscape: { steps: 5, maxSamples: 50 }
 methods:
@@ -45,7 +44,7 @@ test("compare prints the summary table and the report's path, and writes results
   t.true(result.stdout.trimEnd().endsWith(`report: ${path.join(out, "report.html")}`));
   for (const run of ["SGD-seed1", "SGD-seed2", "HERO-seed1", "HERO-seed2"]) t.true(existsSync(path.join(out, "runs", run, "model", "model.json")), run);
   t.deepEqual(report.methods.map((m) => m.name), ["SGD", "HERO"]);
-  t.deepEqual(report.methods[1].plugins, [{ use: "hero", gamma: 0.1 }, { use: "quantize-on-eval", bits: [8, 6, 5, 4] }]);
+  t.deepEqual(report.methods[1].plugins, [{ use: "hero", gamma: 0.1 }]);
 });
 
 test("the numbers are mean ± std over the seeds of each run's own evaluation", (t) => {
@@ -60,7 +59,7 @@ test("the numbers are mean ± std over the seeds of each run's own evaluation", 
     t.is(m.histories.length, 2);
     for (const h of m.histories) {
       t.is(h.length, 2);
-      t.true(h.every((e) => Number.isFinite(e.hessian_trace) && Number.isFinite(e["val_acc@4bit"])), "the trace and the base plugin's quantized accuracy are logged each epoch");
+      t.true(h.every((e) => Number.isFinite(e.hessian_trace) && Number.isFinite(e["val_acc@4bit"])), "the trace and (evaluate.perEpoch) the quantized accuracy are logged each epoch");
     }
     t.is(m.hessianTrace!.values.length, 2);
     t.is(m.secondsPerEpoch.values.length, 2);

@@ -21,7 +21,7 @@ test("a valid train config resolves with every default filled in", async (t) => 
   t.deepEqual(config.optimizer, { name: "sgd", learningRate: 0.1 });
   t.is(config.epochs, 5);
   t.is(config.curvature, undefined);
-  t.deepEqual(config.evaluate, { bits: [], batchSize: 256 });
+  t.deepEqual(config.evaluate, { bits: [], perEpoch: false, batchSize: 256 });
 });
 
 test("CLI fields: an unknown field, a wrong type and a bad nested value each name file, line and field", async (t) => {
@@ -70,7 +70,7 @@ test("a plugin option out of range is reported by core's schema, at its line in 
 model: mlp
 data: mnist
 plugins:
-  - use: quantize-on-eval
+  - use: nso
   - use: hero
     h: 0.5
     gamma: -1

@@ -60,7 +60,7 @@ test("resolveRunConfig: model and data paths become absolute, plugin options get
     epochs: 1,
     batchSize: 8,
     seed: 1,
-    evaluate: { bits: [], batchSize: 256 },
+    evaluate: { bits: [], perEpoch: false, batchSize: 256 },
     backend: "auto",
     logLevel: "info",
   };

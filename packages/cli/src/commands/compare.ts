@@ -1,11 +1,12 @@
 /**
  * `flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]`: every method
- * with every seed from one base setup; prints the summary table (mean ± std over seeds) and
+ * with every seed from one base setup; prints the summary table (mean ± std over seeds), with
+ * several seeds each method's paired difference to the baseline method (95% CI), and
  * writes DIR/report.html, DIR/results.json and a run directory per method and seed (DIR/runs/).
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { renderReport, summaryRows } from "@flatfit/report";
+import { differenceRows, renderReport, summaryRows } from "@flatfit/report";
 import { buildCompareReport } from "../compare/report";
 import { compareJobs } from "../compare/jobs";
 import { loadCompareConfig } from "../config/load";
@@ -55,6 +56,12 @@ export async function compareCommand(opts: CompareOptions): Promise<number> {
     terminal.log("");
     terminal.log(`${report.title} — test accuracy (%) after quantization to each bit-width, mean ± std over ${config.seeds.length} seed(s)`);
     terminal.log(formatTable(header, rows));
+    const diff = differenceRows(report);
+    if (diff) {
+      terminal.log("");
+      terminal.log(`${diff.legend}:`);
+      terminal.log(formatTable(diff.header, diff.rows));
+    }
     terminal.log("");
     terminal.log(`data: ${report.setup.data}`);
     terminal.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s on ${report.machine}`);

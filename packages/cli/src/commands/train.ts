@@ -10,6 +10,7 @@
  * backend): model, optimizer and flatfit's state come from the checkpoint, the data order from
  * (seed, epoch) alone (see training/epoch-order.ts).
  */
+import { describeSetup, quantizationSetups } from "../config/evaluate";
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { loadTrainConfig } from "../config/load";
@@ -103,7 +104,9 @@ async function prepareResume(dirArg: string, opts: TrainOptions): Promise<Prepar
 
 function plan(c: TrainConfig): string {
   const plugins = c.plugins.map((p) => p.use).join(" + ") || "none (plain optimizer)";
-  return `model ${describeModel(c.model)}; optimizer ${describeOptimizer(c.optimizer)}; plugins: ${plugins}; ${c.epochs} epochs of batch ${c.batchSize}; seed ${c.seed}`;
+  const quantized = quantizationSetups(c.evaluate).map((q) => `${q.name ? `${q.name}: ` : ""}${q.options.bits.join(", ")} bits (${describeSetup(q.options)})`);
+  const evaluation = quantized.length ? `; quantized evaluation${c.evaluate.perEpoch ? " (also per epoch)" : ""}: ${quantized.join("; ")}` : "";
+  return `model ${describeModel(c.model)}; optimizer ${describeOptimizer(c.optimizer)}; plugins: ${plugins}; ${c.epochs} epochs of batch ${c.batchSize}; seed ${c.seed}${evaluation}`;
 }
 
 function results(o: TrainOutcome): string[] {

@@ -5,7 +5,8 @@
  */
 import { createFlatfit, FlatfitConfigError, readConfigFile, type ConfigIssue, type SourcedConfig, type z } from "@flatfit/core";
 import { gridTrials, type Trial } from "../sweep/grid";
-import { locateAll, movePluginIssue, zodIssues, type Path } from "./issues";
+import { evaluateBlockFor } from "./evaluate";
+import { formatPath, locateAll, movePluginIssue, zodIssues, type Path } from "./issues";
 import {
   compareSchema,
   curvatureSchema,
@@ -76,15 +77,30 @@ function toTrain(parsed: TrainFieldsOut | undefined, raw: Record<string, unknown
   };
 }
 
+const QUANTIZE_ID = "quantize-on-eval";
+
+/** A quantize-on-eval entry of a plugin list: a config error that shows the evaluate block doing the same (the CLI's one evaluation path). */
+function quantizeInPlugins(spec: PluginSpec | undefined, where: Path): ConfigIssue {
+  const written = spec && typeof spec === "object" ? spec : { use: QUANTIZE_ID };
+  return {
+    path: where,
+    message:
+      `${formatPath(where)} (${QUANTIZE_ID}): in a CLI config quantization is set in "evaluate", not as a plugin; ` +
+      `write ${evaluateBlockFor(written)} instead (perEpoch: true gives the val_acc@<bits>bit epoch logs; evaluate also takes setups: [...] to compare several)`,
+  };
+}
+
 /** Validates a plugin list with core (as it will run) and reports issues where each plugin is in the file. */
 export async function checkPlugins(plugins: PluginSpec[], at: (index: number) => Path, dir: string, backend: TrainConfig["backend"]): Promise<ConfigIssue[]> {
   try {
     const ff = await createFlatfit({ plugins, backend, logLevel: "silent" }, { cwd: dir, logSink: () => {} });
+    const ids = ff.pluginIds;
     ff.dispose();
-    return [];
+    return ids.flatMap((id, i) => (id === QUANTIZE_ID ? [quantizeInPlugins(plugins[i], at(i))] : []));
   } catch (err) {
     if (!(err instanceof FlatfitConfigError)) throw err;
-    return err.issues.map((i) => movePluginIssue(i, at));
+    const named = plugins.flatMap((p, i) => (p && typeof p === "object" && (p.use === QUANTIZE_ID || p.use === "@flatfit/plugin-quantize-on-eval") ? [quantizeInPlugins(p, at(i))] : []));
+    return [...err.issues.map((i) => movePluginIssue(i, at)), ...named];
   }
 }
 
@@ -121,6 +137,7 @@ export async function loadCompareConfig(file: string): Promise<Loaded<CompareCon
     title: c.title,
     base: base!,
     methods: c.methods.map((m) => ({ name: m.name, plugins: m.plugins as PluginSpec[], optimizer: m.optimizer })),
+    baseline: c.baseline ?? c.methods[0].name,
     seeds: c.seeds ?? [base!.seed],
     workers: c.workers ?? 1,
   };

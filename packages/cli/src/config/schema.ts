@@ -5,6 +5,7 @@
  * its keys so that an error names the field of the shape the user meant.
  */
 import { z } from "@flatfit/core";
+import { evaluateSchema as evaluateBlock } from "./evaluate";
 
 const int = (min: number, what: string) => z.number().int(`${what} must be an integer`).min(min, `${what} must be ≥ ${min}`);
 const fraction = (what: string) => z.number().gt(0, `${what} must be in (0, 1)`).lt(1, `${what} must be in (0, 1)`);
@@ -114,14 +115,8 @@ export const landscapeSchema = z.strictObject({
   seed: int(0, "seed").default(1),
 });
 
-const bitList = z.array(z.number().int("a bit-width is an integer").min(2, "bit-widths are 2…16").max(16, "bit-widths are 2…16"));
-
-const evaluateFields = {
-  /** Bit-widths of post-training quantization evaluated at the end (quantize-on-eval). */
-  bits: bitList.default([]),
-  batchSize: int(1, "batchSize").default(256),
-};
-export const evaluateSchema = z.strictObject(evaluateFields);
+/** The evaluate block (quantization setups: see evaluate.ts); train and sweep quantize nothing unless asked. */
+export const evaluateSchema = evaluateBlock([]);
 
 /** The fields of one training run; every command's config has them. */
 export const trainFields = {
@@ -163,7 +158,9 @@ export const compareFields = {
   methods: z.array(methodSchema).min(1, "list at least one method"),
   /** Every method trains once per seed (default: [seed]). */
   seeds: z.array(int(0, "a seed")).min(1).optional(),
-  evaluate: z.strictObject({ ...evaluateFields, bits: bitList.default([8, 6, 5, 4]) }).prefault({}),
+  evaluate: evaluateBlock([8, 6, 5, 4]).prefault({}),
+  /** The method the others are compared with, seed by seed (default: the first method). */
+  baseline: z.string().min(1).optional(),
   /** Parallel trainings (worker threads); default 1. */
   workers,
 };
@@ -174,6 +171,9 @@ export const compareSchema = z.strictObject(compareFields).superRefine((c, ctx) 
       if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["methods", i, "name"], message: `method name "${m.name}" is used twice (also methods[${seen.get(m.name)}])` });
       else seen.set(m.name, i);
     });
+    if (c.baseline !== undefined && !seen.has(c.baseline)) {
+      ctx.addIssue({ code: "custom", path: ["baseline"], message: `no method is named "${c.baseline}"; accepted: ${c.methods.map((m) => JSON.stringify(m.name)).join(", ")}` });
+    }
   });
 
 export const sweepFields = {

@@ -1,5 +1,6 @@
 /** The resolved configs: what the schemas output once `model` and `data` are picked by shape. */
 import type { z } from "@flatfit/core";
+import type { EvaluateSpec } from "./evaluate";
 import type { cnnSchema, csvSchema, curvatureSchema, landscapeSchema, mlpSchema, mnistSchema, moduleModelSchema, optimizerSchema, savedModelSchema } from "./schema";
 
 export type MlpSpec = z.output<typeof mlpSchema>;
@@ -14,6 +15,7 @@ export type DataSpec = MnistSpec | CsvSpec;
 export type OptimizerSpec = z.output<typeof optimizerSchema>;
 export type CurvatureSpec = z.output<typeof curvatureSchema>;
 export type LandscapeSpec = z.output<typeof landscapeSchema>;
+export type { EvaluateSpec, SetupSpec } from "./evaluate";
 export type PluginSpec = { use: string; [option: string]: unknown };
 
 /** One resolved training run: what `train` runs, and what compare/sweep run per method, seed or trial. */
@@ -27,7 +29,7 @@ export interface TrainConfig {
   batchSize: number;
   validationSplit?: number;
   seed: number;
-  evaluate: { bits: number[]; batchSize: number };
+  evaluate: EvaluateSpec;
   curvature?: CurvatureSpec;
   landscape?: LandscapeSpec;
   backend: "auto" | "cpu" | "tensorflow" | "wasm" | "webgl";
@@ -46,6 +48,8 @@ export interface CompareConfig {
   /** The base run (its `seed` is the first of `seeds`; curvature and landscape on unless set to false). */
   base: TrainConfig;
   methods: Method[];
+  /** The method the others' paired differences are taken against (default: the first). */
+  baseline: string;
   seeds: number[];
   workers: number;
 }

@@ -1,12 +1,13 @@
 /**
  * What is measured on the test data once training ends: every evaluation variant (float32, and
- * the quantized bit-widths of quantize-on-eval), the Hessian trace (Hutchinson, on a fixed test
+ * each quantization setup of the `evaluate` block at each of its bit-widths), the Hessian trace (Hutchinson, on a fixed test
  * subset with fixed probes, so that runs compare), and a 2-D loss-landscape slice.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { createFlatfit, type EvalRow, type Flatfit } from "@flatfit/core";
+import { createFlatfit, type EvalRow, type Flatfit, type LogSink } from "@flatfit/core";
 import { modelLossLandscape } from "@flatfit/metrics";
 import type { LandscapeGrid } from "@flatfit/report";
+import { quantizationPlugins } from "../config/evaluate";
 import type { CurvatureSpec, LandscapeSpec, TrainConfig } from "../config/schema";
 
 import { modelTrace, type TraceRecord } from "./trace";
@@ -14,16 +15,19 @@ import { modelTrace, type TraceRecord } from "./trace";
 type Data = { x: tf.Tensor; y: tf.Tensor };
 
 /**
- * `ff.evaluate` on the test data. When the run's plugins do not include quantize-on-eval but
- * `evaluate.bits` lists bit-widths, an evaluation-only instance with that plugin adds their rows.
+ * The test evaluation: `ff.evaluate` of the run's instance (float32, and rows of any third-party
+ * plugin that taps `eval`), then every quantization setup of the `evaluate` block — the CLI's one
+ * quantization path. With `perEpoch` the run's instance already holds the setups' quantize-on-eval
+ * plugins (they log after each epoch); otherwise an evaluation-only instance with them adds the rows.
  */
-export async function evaluateRun(ff: Flatfit, model: tf.LayersModel, test: Data, evaluate: TrainConfig["evaluate"]): Promise<EvalRow[]> {
-  if (ff.pluginIds.includes("quantize-on-eval") || evaluate.bits.length === 0) {
-    return ff.evaluate(model, test.x, test.y, { batchSize: evaluate.batchSize });
-  }
-  const q = await createFlatfit({ logLevel: "warn", plugins: [{ use: "quantize-on-eval", bits: evaluate.bits }] });
+export async function evaluateRun(ff: Flatfit, model: tf.LayersModel, test: Data, evaluate: TrainConfig["evaluate"], logSink?: LogSink): Promise<EvalRow[]> {
+  const rows = await ff.evaluate(model, test.x, test.y, { batchSize: evaluate.batchSize });
+  const plugins = quantizationPlugins(evaluate);
+  if (evaluate.perEpoch || plugins.length === 0) return rows;
+  const q = await createFlatfit({ logLevel: "warn", plugins }, logSink ? { logSink } : {});
   try {
-    return await q.evaluate(model, test.x, test.y, { batchSize: evaluate.batchSize });
+    rows.push(...(await q.evaluate(model, test.x, test.y, { batchSize: evaluate.batchSize })).slice(1));
+    return rows;
   } finally {
     q.dispose();
   }

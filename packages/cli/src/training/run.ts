@@ -8,6 +8,7 @@ import { installBackendExtras } from "@flatfit/backends";
 import { createFlatfit, type EvalRow, type LogSink } from "@flatfit/core";
 import { toTensors } from "@flatfit/data";
 import type { LandscapeGrid } from "@flatfit/report";
+import { quantizationPlugins } from "../config/evaluate";
 import type { TrainConfig } from "../config/schema";
 import { loadRunData, type DataInfo, type RunData } from "../data";
 import type { Interrupt } from "../interrupt";
@@ -98,7 +99,10 @@ export async function runTraining(job: TrainJob, env: RunEnv = {}): Promise<RunR
   const c = job.config;
   const started = performance.now();
   return withSeededMathRandom(c.seed, async () => {
-    const ff = await createFlatfit({ seed: c.seed, plugins: c.plugins, backend: c.backend, logLevel: c.logLevel }, { cwd: job.baseDir, logSink: env.logSink ?? defaultSink });
+    const logSink = env.logSink ?? defaultSink;
+    // evaluate.perEpoch: the quantization setups also evaluate after every epoch (epoch logs val_acc@4bit…)
+    const plugins = c.evaluate.perEpoch ? [...c.plugins, ...quantizationPlugins(c.evaluate)] : c.plugins;
+    const ff = await createFlatfit({ seed: c.seed, plugins, backend: c.backend, logLevel: c.logLevel }, { cwd: job.baseDir, logSink });
     installBackendExtras(); // faster or missing training kernels for cpu and wasm; once per process
     const data = loadRunData(c.data, job.baseDir, c.seed, c.validationSplit);
     let train = toTensors(data.train);
@@ -145,7 +149,7 @@ export async function runTraining(job: TrainJob, env: RunEnv = {}): Promise<RunR
         ...(job.resume ? { resumedAfter: job.resume.epochsCompleted } : {}),
       };
       if (!interrupted) {
-        outcome.evaluation = await evaluateRun(ff, model, test, c.evaluate);
+        outcome.evaluation = await evaluateRun(ff, model, test, c.evaluate, logSink);
         if (c.curvature) outcome.hessianTrace = await measureTrace(model, test, c.curvature);
         if (c.landscape) outcome.landscape = await measureLandscape(model, test, c.landscape);
       }
