@@ -1,7 +1,7 @@
 /**
  * @flatfit/metrics — curvature measurements for any loss closure or compiled tfjs model:
  * Hessian trace (Hutchinson), dominant Hessian eigenvalue (power iteration), and loss-landscape
- * slices along filter-normalized random directions. Every Hessian-vector product is a finite
+ * slices along filter-normalized random directions, and PertOPT's PAC-Bayes metric pacGen. Every Hessian-vector product is a finite
  * difference of first-order gradients (tfjs has no grad-of-grad). Weights come back bit-identical.
  *
  *   const { value, stdError } = await hessianTrace(lossFn, vars, { samples: 50, seed: 1 });
@@ -24,3 +24,16 @@ export { closureObjective, type Objective } from "./objective";
 export { modelLoss, modelObjective, modelVariables, type ModelDataOptions } from "./model";
 export { modelHessianTrace, modelHessianMaxEigenvalue, modelLossLandscape } from "./model-measures";
 export { meanAndStdError } from "./stats";
+export {
+  pacGen,
+  pacGenOf,
+  modelPacGen,
+  pacGenValue,
+  pacGenRadius,
+  estimateHessianLipschitz,
+  secondMomentUpdate,
+  SecondMomentEstimate,
+  PACGEN_DEFAULTS,
+  type PacGenOptions,
+  type PacGenResult,
+} from "./pacgen";
