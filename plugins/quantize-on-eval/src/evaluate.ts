@@ -5,9 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { evaluateModel, type EvalRow } from "@flatfit/core";
 import { applyFold, findFoldablePairs } from "./fold";
-import type { Granularity, Scheme, Targets } from "./options";
+import { checkConverterBits, converterDequantize, converterQuantize } from "./converter";
+import { presetConflicts, type Granularity, type Preset, type Scheme, type Targets } from "./options";
 import { quantizeTensor } from "./quantizer";
-import { selectTargets, withSwappedWeights, WeightSwap } from "./weights";
+import { modelWeights, selectTargets, withSwappedWeights, WeightSwap } from "./weights";
 
 export interface QuantizeSpec {
   bits: number;
@@ -17,10 +18,39 @@ export interface QuantizeSpec {
   targets?: Targets;
   /** Fold BatchNorm into the preceding Dense/Conv layer first (default false). */
   foldBatchNorm?: boolean;
+  /**
+   * "tfjs-converter": quantize as tfjs's converter does, in place of scheme, granularity and
+   * targets (bits 8 or 16): the weights equal what `tf.loadLayersModel` reads from a file that
+   * `saveQuantized` or tensorflowjs_converter --quantize_uint8/16 wrote.
+   */
+  preset?: Preset;
+}
+
+/** Throws on a spec whose preset is combined with bits other than 8/16 or with quantizer options of its own. */
+function checkSpec(spec: QuantizeSpec): void {
+  const conflicts = presetConflicts(spec);
+  if (conflicts.length) throw new RangeError(conflicts.map((c) => `quantize: "${c.path.join(".")}": ${c.message} (got ${JSON.stringify(spec[c.path[0] as keyof QuantizeSpec])})`).join("; "));
+}
+
+/**
+ * The preset "tfjs-converter": every float32 weight (moving statistics too) replaced by
+ * float32(code·scale + min) with the converter's codes, min and scale — the values
+ * `tf.loadLayersModel` gives for the converter-quantized file.
+ */
+function applyConverterPreset(model: tf.LayersModel, bits: number, swap: WeightSwap): string[] {
+  checkConverterBits(bits, "bits");
+  const weights = modelWeights(model).filter((w) => w.variable.dtype === "float32");
+  for (const w of weights) {
+    const values = converterDequantize(converterQuantize(w.variable.dataSync() as Float32Array, bits));
+    swap.write(w.variable, tf.tensor(values, w.variable.shape, "float32"));
+  }
+  return weights.map((w) => w.name);
 }
 
 /** Writes the quantized model (folded first if asked) through `swap`; returns the names of the quantized weights. */
 export function applyQuantization(model: tf.LayersModel, spec: QuantizeSpec, swap: WeightSwap): string[] {
+  checkSpec(spec);
+  if (spec.preset === "tfjs-converter") return applyConverterPreset(model, spec.bits, swap);
   if (spec.foldBatchNorm) applyFold(findFoldablePairs(model).pairs, swap);
   const targets = selectTargets(model, spec.targets ?? "kernels");
   for (const w of targets) {

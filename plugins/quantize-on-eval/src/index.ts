@@ -6,14 +6,35 @@
  *   const ff = await createFlatfit({ plugins: [{ use: "quantize-on-eval", bits: [8, 4] }] });
  *   const rows = await ff.evaluate(model, xTest, yTest);   // float32, 8bit, 4bit
  *
- * The quantizers and BatchNorm folding are exported for standalone use.
+ * The quantizers and BatchNorm folding are exported for standalone use. `preset: "tfjs-converter"`
+ * quantizes as tfjs's converter does (uint8/uint16), and `saveQuantized` writes the model in that
+ * format for plain `tf.loadLayersModel` (in Node: `fileHandler` from ".../node").
  */
 import "reflect-metadata";
 import { QuantizeOnEval } from "./plugin";
 
 export { QuantizeOnEval };
 export default QuantizeOnEval;
-export { quantizeOnEvalOptions, type QuantizeOnEvalOptions, type Scheme, type Granularity, type Targets } from "./options";
+export {
+  quantizeOnEvalOptions,
+  quantizeOnEvalPluginOptions,
+  presetConflicts,
+  PRESETS,
+  type Preset,
+  type QuantizeOnEvalOptions,
+  type Scheme,
+  type Granularity,
+  type Targets,
+} from "./options";
+export {
+  converterQuantize,
+  converterDequantize,
+  roundHalfEven,
+  TFJS_CONVERTER_BITS,
+  type ConverterBits,
+  type ConverterQuantized,
+} from "./converter";
+export { saveQuantized, quantizeArtifacts, modelJsonFor, type SaveQuantizedOptions, type SaveQuantizedResult } from "./save";
 export { quantizeTensor, quantizeSymmetric, quantizeAsymmetric, quantizationLevels, type QuantizerSpec } from "./quantizer";
 export { findFoldablePairs, foldedWeights, type FoldablePair } from "./fold";
 export {

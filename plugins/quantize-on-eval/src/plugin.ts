@@ -8,14 +8,14 @@ import { inject, injectable } from "tsyringe";
 import { Logger, PLUGIN_OPTIONS, type EvalContext, type FlatfitHooks, type FlatfitPlugin } from "@flatfit/core";
 import { findFoldablePairs } from "./fold";
 import { applyQuantization } from "./evaluate";
-import { quantizeOnEvalOptions, type QuantizeOnEvalOptions } from "./options";
+import { quantizeOnEvalPluginOptions, type QuantizeOnEvalOptions } from "./options";
 import { withSwappedWeights } from "./weights";
 
 @injectable()
 export class QuantizeOnEval implements FlatfitPlugin {
   static readonly id = "quantize-on-eval";
   static readonly coreApi = "^1";
-  static readonly options = quantizeOnEvalOptions;
+  static readonly options = quantizeOnEvalPluginOptions;
 
   constructor(
     @inject(PLUGIN_OPTIONS) readonly options: QuantizeOnEvalOptions,
