@@ -4,7 +4,7 @@
  * Hessian — never an average of per-batch figures.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { maxEigenvalueOf, modelObjective, traceOf } from "@flatfit/metrics";
+import { maxEigenvalueOf, modelObjective, pacGenOf, traceOf } from "@flatfit/metrics";
 import type { CurvatureOptions } from "./options";
 
 export interface CurvatureFigures {
@@ -15,6 +15,9 @@ export interface CurvatureFigures {
   maxEigenvalue?: number;
   /** Power iterations used. */
   iterations?: number;
+  /** pacGen Ψ and the ρ it used. */
+  pacGen?: number;
+  pacGenRho?: number;
 }
 
 export async function measureCurvature(
@@ -22,7 +25,9 @@ export async function measureCurvature(
   x: tf.Tensor | tf.Tensor[],
   y: tf.Tensor | tf.Tensor[],
   opts: CurvatureOptions,
-  seeds: { trace: number; eigen: number },
+  seeds: { trace: number; eigen: number; pacGen?: number },
+  /** pacGen's h, one tensor per trainable weight of the model in order (default: g² on the data). */
+  secondMoment?: readonly tf.Tensor[],
 ): Promise<CurvatureFigures> {
   const objective = modelObjective(model, x, y, { batchSize: opts.batchSize, maxSamples: opts.maxSamples });
   const out: CurvatureFigures = {};
@@ -37,6 +42,20 @@ export async function measureCurvature(
     const r = await maxEigenvalueOf(objective, { iterations: opts.iterations, tolerance: opts.tolerance, seed: seeds.eigen, method: opts.hvp, relativeStep: opts.relativeStep });
     out.maxEigenvalue = r.value;
     out.iterations = r.iterations;
+  }
+  if (opts.measures.includes("pacGen")) {
+    const p = opts.pacGen;
+    const r = await pacGenOf(objective, {
+      gamma: p.gamma,
+      epsilon: p.epsilon,
+      probes: p.probes,
+      perturbation: p.perturbation,
+      relativeStep: opts.relativeStep,
+      seed: seeds.pacGen ?? seeds.trace + 2,
+      secondMoment,
+    });
+    out.pacGen = r.value;
+    out.pacGenRho = r.rho;
   }
   return out;
 }

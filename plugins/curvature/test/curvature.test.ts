@@ -1,8 +1,8 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, FlatfitConfigError, type EpochContext } from "@flatfit/core";
-import { modelHessianMaxEigenvalue, modelHessianTrace } from "@flatfit/metrics";
-import { blobs, bnDropoutModel, checkFitContract, LogisticProblem, reluKinkProblem, symmetricEigenvalues } from "@flatfit/testing";
+import { modelHessianMaxEigenvalue, modelHessianTrace, modelPacGen } from "@flatfit/metrics";
+import { blobs, bnDropoutModel, checkFitContract, gaussian, LogisticProblem, prng, reluKinkProblem, symmetricEigenvalues } from "@flatfit/testing";
 
 const weightBytes = (m: tf.LayersModel) => m.weights.map((w) => Buffer.from(new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer)));
 
@@ -145,6 +145,53 @@ test("keeps fit's contract (it taps no step hook)", async (t) => {
   await checkFitContract(t, [{ use: "curvature", samples: 2, iterations: 2 }]);
 });
 
+test("pacGen in the epoch logs: linear least squares at lr 0 (every step's gradient the same g, so h = g²; a quadratic, so ρ ≈ 0) equals the closed form", async (t) => {
+  const n = 32;
+  const d = 4;
+  const g0 = gaussian(prng(21));
+  const X = Array.from({ length: n }, () => Array.from({ length: d }, () => g0()));
+  const Y = X.map((r) => [10 * r[0] - 5 * r[1] + 0.5 * r[3] + 0.3 * g0()]); // large g: the √h branch of the max is taken
+  const x = tf.tensor2d(X);
+  const y = tf.tensor2d(Y);
+  const ff = await createFlatfit({ seed: 4, logLevel: "warn", plugins: [{ use: "curvature", measures: ["pacGen"], seed: 3, pacGen: { key: "pg" } }] });
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, useBias: false, inputShape: [d], kernelInitializer: "glorotNormal" })] });
+  model.compile({ optimizer: ff.wrap(tf.train.sgd(0)), loss: "meanSquaredError" });
+  const w = Array.from(model.getWeights()[0].dataSync());
+  const hist = await model.fit(x, y, { epochs: 3, batchSize: n, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
+  t.deepEqual(Object.keys(hist.history).sort(), ["loss", "pg", "pg_rho"]);
+  // float64: g = (2/n)·Xᵀ(Xw − y); Ψ = Σ log(|w|+κ)·max(√(g² + ρ√d·κ), 1/κ), κ = 0.1|w| + 0.1
+  const r = X.map((row, i) => row.reduce((s, v, j) => s + v * w[j], 0) - Y[i][0]);
+  const g = w.map((_, j) => (2 / n) * X.reduce((s, row, i) => s + row[j] * r[i], 0));
+  const psi = (rho: number) =>
+    w.reduce((s, wj, j) => {
+      const k = 0.1 * Math.abs(wj) + 0.1;
+      return s + Math.log(Math.abs(wj) + k) * Math.max(Math.sqrt(g[j] * g[j] + rho * Math.sqrt(d) * k), 1 / k);
+    }, 0);
+  const branches = w.map((wj, j) => Math.abs(g[j]) > 1 / (0.1 * Math.abs(wj) + 0.1));
+  t.log(`g = ${g.map((v) => v.toFixed(3))}; √h branch taken: ${branches}`);
+  t.true(branches.includes(true) && branches.includes(false), "both branches of the max");
+  for (let e = 0; e < 3; e++) {
+    const value = hist.history.pg[e] as number;
+    const rho = hist.history.pg_rho[e] as number;
+    t.log(`epoch ${e + 1}: pacGen ${value} vs ${psi(rho)} (ρ = ${rho}); with ρ = 0: ${psi(0)}`);
+    t.true(rho >= 0 && rho < 1e-2, `ρ ${rho}`);
+    t.true(Math.abs(value - psi(rho)) <= 1e-4 * Math.abs(psi(rho)), `${value} vs ${psi(rho)}`);
+  }
+  // the same as @flatfit/metrics' modelPacGen with h = g² on the data and the plugin's seed (3 + 2)
+  const ref = await modelPacGen(model, x, y, { seed: 5 });
+  t.true(Math.abs((hist.history.pg[2] as number) - ref.value) <= 1e-5 * Math.abs(ref.value));
+  const before = tf.memory().numTensors;
+  await model.fit(x, y, { epochs: 2, batchSize: n, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
+  t.is(tf.memory().numTensors, before, "numTensors stable across fits");
+  ff.dispose();
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test("keeps fit's contract with pacGen on (it taps afterStep for the smoothed squared gradients)", async (t) => {
+  await checkFitContract(t, [{ use: "curvature", measures: ["pacGen"] }]);
+});
+
 test("bad options are clear errors naming the plugin, the field and what is accepted", async (t) => {
   const bad = async (opts: Record<string, unknown>) => {
     const err = await t.throwsAsync(() => createFlatfit({ plugins: [{ use: "curvature", ...opts }] }), { instanceOf: FlatfitConfigError });
@@ -157,5 +204,11 @@ test("bad options are clear errors naming the plugin, the field and what is acce
   t.regex(await bad({ measures: ["hessianNorm"] }), /"measures\[0\]".*"trace"\|"maxEigenvalue"/);
   t.regex(await bad({ hvp: "backward" }), /"hvp".*"central"\|"forward"/);
   t.regex(await bad({ rejectKinks: "yes" }), /"rejectKinks".*boolean/);
+  t.regex(await bad({ measures: ["pacGen", "pacGen"] }), /listed twice/);
+  t.regex(await bad({ pacGen: { epsilon: 0 } }), /"pacGen.epsilon"/);
+  t.regex(await bad({ pacGen: { beta: 1 } }), /"pacGen.beta"/);
+  t.regex(await bad({ pacGen: { probes: 0 } }), /"pacGen.probes"/);
+  t.regex(await bad({ pacGen: { perturbation: "gaussian" } }), /"pacGen.perturbation".*"sign"\|"uniform"/);
+  t.regex(await bad({ pacGen: { kappa: 1 } }), /unknown option/);
   t.regex(await bad({ data: "train" }), /unknown option "data"; accepted: every, measures/);
 });
