@@ -34,7 +34,7 @@ export {
   type ConverterBits,
   type ConverterQuantized,
 } from "./converter";
-export { saveQuantized, quantizeArtifacts, modelJsonFor, type SaveQuantizedOptions, type SaveQuantizedResult } from "./save";
+export { saveQuantized, quantizeArtifacts, quantizedSize, modelJsonFor, type SaveQuantizedOptions, type SaveQuantizedResult } from "./save";
 export { quantizeTensor, quantizeSymmetric, quantizeAsymmetric, quantizationLevels, type QuantizerSpec } from "./quantizer";
 export { findFoldablePairs, foldedWeights, type FoldablePair } from "./fold";
 export {

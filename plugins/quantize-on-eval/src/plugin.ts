@@ -4,12 +4,14 @@
  * the model's compiled loss and metrics while its weights are quantized.
  */
 import "reflect-metadata";
+import type * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
 import { Logger, PLUGIN_OPTIONS, type EvalContext, type FlatfitHooks, type FlatfitPlugin } from "@flatfit/core";
 import { findFoldablePairs } from "./fold";
 import { applyQuantization } from "./evaluate";
 import { quantizeOnEvalPluginOptions, type QuantizeOnEvalOptions } from "./options";
 import { withSwappedWeights } from "./weights";
+import { quantizedSize } from "./save";
 
 @injectable()
 export class QuantizeOnEval implements FlatfitPlugin {
@@ -24,6 +26,19 @@ export class QuantizeOnEval implements FlatfitPlugin {
 
   apply(hooks: FlatfitHooks): void {
     hooks.eval.tapPromise(QuantizeOnEval.id, (ctx) => this.evaluateVariants(ctx));
+  }
+
+  private readonly sizeLogged = new Set<string>();
+
+  /** Once per variant: the size of the model saved in tfjs's format at these bits (saveQuantized writes it). */
+  private logSize(model: tf.LayersModel, bits: 8 | 16, variant: string): void {
+    if (this.sizeLogged.has(variant)) return;
+    this.sizeLogged.add(variant);
+    const { weights, floatWeights } = quantizedSize(model, bits);
+    this.logger.info(
+      `quantize-on-eval: ${variant} is tfjs's converter quantization (uint${bits}): weights file ${weights} bytes (float32 ${floatWeights}); ` +
+        `saveQuantized(model, handler, {bits: ${bits}}) writes it, loadable with plain tf.loadLayersModel`,
+    );
   }
 
   private async evaluateVariants(ctx: EvalContext): Promise<void> {
@@ -41,6 +56,7 @@ export class QuantizeOnEval implements FlatfitPlugin {
         this.logger.warnOnce(`quantize-on-eval: targets ${JSON.stringify(this.options.targets)} match no weight of the model; the ${b}-bit rows equal the float model`);
       }
       ctx.rows.push({ variant: `${b}bit${suffix}`, bits: b, loss: result.loss, metrics: result.metrics });
+      if (this.options.preset === "tfjs-converter") this.logSize(ctx.model, b as 8 | 16, `${b}bit${suffix}`);
     }
   }
 }

@@ -165,6 +165,22 @@ export function modelJsonFor(artifacts: tf.io.ModelArtifacts, paths: string[] = 
   return json;
 }
 
+/**
+ * The weights file's size when saved quantized to `bits` (every float32 value 1 or 2 bytes, other
+ * dtypes as stored), and in float32: what `saveQuantized` reports as bytes.weights / floatWeights.
+ */
+export function quantizedSize(model: tf.LayersModel, bits: ConverterBits): { weights: number; floatWeights: number } {
+  let weights = 0;
+  let floatWeights = 0;
+  for (const w of model.weights) {
+    const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
+    const per = BYTES[w.dtype] ?? 4;
+    weights += w.dtype === "float32" ? n * (bits / 8) : n * per;
+    floatWeights += n * per;
+  }
+  return { weights, floatWeights };
+}
+
 const utf8Length = (s: string): number => new TextEncoder().encode(s).byteLength;
 
 /**

@@ -8,6 +8,7 @@ import {
   converterDequantize,
   converterQuantize,
   evaluateQuantized,
+  quantizedSize,
   roundHalfEven,
   saveQuantized,
   withQuantizedWeights,
@@ -80,6 +81,7 @@ for (const bits of [8, 16] as const) {
     t.is(result.bytes.floatWeights, values * 4);
     t.is(result.bytes.modelJson, fs.statSync(path.join(dir, "model.json")).size, "the reported model.json size is the file's");
     t.is(result.bytes.total, result.bytes.weights + result.bytes.modelJson);
+    t.deepEqual(quantizedSize(model, bits), { weights: result.bytes.weights, floatWeights: result.bytes.floatWeights }, "quantizedSize predicts the weights file");
     t.deepEqual(result.quantized, model.weights.map((w) => w.name));
 
     // loaded by plain tfjs, from the files and from memory: weights equal the simulated ones
@@ -120,8 +122,17 @@ test("the preset quantizes every float32 weight affinely (nudged so that 0 is a 
     t.deepEqual(Buffer.from(v.buffer), Buffer.from(ref.buffer), `${name} = float32(code·scale + min)`);
     t.notDeepEqual(Buffer.from(v.buffer), Buffer.from(float.get(name)!.buffer), `${name} changed`);
   }
-  const ff = await createFlatfit({ logLevel: "warn", plugins: [{ use: "quantize-on-eval", preset: "tfjs-converter" }] });
+  const logs: string[] = [];
+  const ff = await createFlatfit({ logLevel: "info", plugins: [{ use: "quantize-on-eval", preset: "tfjs-converter" }] }, { logSink: (_l, m) => logs.push(m) });
   t.deepEqual((await ff.evaluate(model, x, y)).map((r) => r.variant), ["float32", "8bit", "16bit"]);
+  await ff.evaluate(model, x, y);
+  const sizes = logs.filter((m) => m.includes("tfjs's converter quantization"));
+  t.log(sizes.join("\n"));
+  const values = model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  t.deepEqual(sizes.length, 2, "one size line per variant, once");
+  t.regex(sizes[0], new RegExp(`8bit is tfjs's converter quantization \\(uint8\\): weights file ${values} bytes \\(float32 ${values * 4}\\)`));
+  t.regex(sizes[1], new RegExp(`16bit .*uint16.*weights file ${values * 2} bytes`));
+  t.deepEqual(quantizedSize(model, 16), { weights: values * 2, floatWeights: values * 4 });
   ff.dispose();
   tf.dispose([x, y]);
   model.dispose();
