@@ -40,6 +40,7 @@ test("installBackendExtras registers each kernel once per process", (t) => {
       "Conv3DBackpropFilterV2@wasm",
       "Conv3DBackpropInputV2@wasm",
       "Tile@wasm",
+      "Conv2DBackpropInput@wasm",
     ],
     "cpu's was registered by the test before",
   );

@@ -12,6 +12,7 @@ export type HeapArray = Float32Array | Int32Array | Uint8Array;
 export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): HeapArray;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
 export function heapBackend(backend: unknown, kernel: string): WasmHeapBackend {
