@@ -1,6 +1,6 @@
 /** The report page: one self-contained HTML file (inline CSS and SVG; no scripts, no network). */
 import { accuracyVsBits, landscape, traceCurve, trainingCurves } from "./charts";
-import type { CompareReport, MethodResult, Stat } from "./model";
+import { stat, type CompareReport, type MethodResult, type Stat } from "./model";
 import type { PairedDifference } from "./stats";
 import { toSvg } from "./render";
 
@@ -38,9 +38,32 @@ export interface Column {
 const signed = (x: number, digits: number): string => (x > 0 ? "+" : x < 0 ? "-" : "") + Math.abs(x).toFixed(digits);
 const signedAuto = (x: number): string => signed(x, Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
 
-/** The summary's columns: the metric per variant, then the Hessian trace and seconds per epoch. */
+/**
+ * Epoch-log figures the summary shows as columns when a run logged them: the value of the last
+ * epoch that measured it (NaN epochs skipped), mean ± std over seeds. `pacgen` is what the
+ * curvature plugin logs with `measures: [..., "pacGen"]` (PertOPT's PAC-Bayes metric).
+ */
+export const EPOCH_LOG_COLUMNS: ReadonlyArray<{ key: string; header: string }> = [{ key: "pacgen", header: "pacGen" }];
+
+/** A method's final value of an epoch-log key over its seeds, or undefined unless every seed logged it. */
+export function finalEpochStat(m: MethodResult, key: string): Stat | undefined {
+  const last = m.histories.map((h) => {
+    for (let e = h.length - 1; e >= 0; e--) {
+      const v = h[e]?.[key];
+      if (typeof v === "number" && Number.isFinite(v)) return v;
+    }
+    return undefined;
+  });
+  return last.length > 0 && last.every((v): v is number => v !== undefined) ? stat(last) : undefined;
+}
+
+/**
+ * The summary's columns: the metric per variant, then the Hessian trace, the epoch-log figures of
+ * `EPOCH_LOG_COLUMNS` that some method logged (e.g. pacGen), and seconds per epoch.
+ */
 export function columns(r: CompareReport): Column[] {
   const metric = r.metric;
+  const logged = EPOCH_LOG_COLUMNS.filter((c) => r.methods.some((m) => finalEpochStat(m, c.key) !== undefined));
   return [
     ...variants(r).map((v) => ({
       key: `${metric}@${v}`,
@@ -51,6 +74,7 @@ export function columns(r: CompareReport): Column[] {
       unit: "points",
     })),
     { key: "hessianTrace", header: "tr H", stat: (m: MethodResult) => m.hessianTrace, cell: (s: Stat | undefined) => num(s), diff: signedAuto, unit: "" },
+    ...logged.map((c) => ({ key: c.key, header: c.header, stat: (m: MethodResult) => finalEpochStat(m, c.key), cell: (s: Stat | undefined) => num(s, 4), diff: signedAuto, unit: "" })),
     { key: "secondsPerEpoch", header: "s / epoch", stat: (m: MethodResult) => m.secondsPerEpoch, cell: (s: Stat | undefined) => num(s, 3), diff: signedAuto, unit: "s" },
   ];
 }

@@ -47,7 +47,7 @@ export interface MethodResult {
   landscape?: LandscapeGrid;
   /**
    * This method minus the baseline method, paired by seed, per column of the summary (keys as
-   * `columns()` names them: "acc@float32", "acc@4bit", "hessianTrace", "secondsPerEpoch"); absent
+   * `columns()` names them: "acc@float32", "acc@4bit", "hessianTrace", "pacgen", "secondsPerEpoch"); absent
    * for the baseline itself.
    */
   differences?: Record<string, PairedDifference>;
