@@ -41,7 +41,7 @@ export function accuracyVsBits(r: CompareReport): Spec | undefined {
   if (!rows.some((x) => x.bits !== 32)) return undefined;
   const order = [...new Set([...rows].sort((a, b) => b.bits - a.bits).map((x) => x.label))];
   const x = { field: "label", type: "ordinal", sort: order, title: "weight bit-width" };
-  const dash = several ? { strokeDash: { field: "setup", type: "nominal", title: "quantization" } } : {};
+  const dash = several ? { strokeDash: { field: "setup", type: "nominal", title: "quantization", legend: { symbolType: "stroke", symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: "#444" } } } } } } } : {};
   return {
     title: `Test accuracy after post-training quantization`,
     width: WIDTH,
@@ -49,7 +49,7 @@ export function accuracyVsBits(r: CompareReport): Spec | undefined {
     data: { values: rows },
     layer: [
       { mark: { type: "line", point: true }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" }, ...dash } },
-      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" }, ...(several ? { detail: { field: "setup" } } : {}) } },
+      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative", title: "test accuracy (%)" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" }, ...(several ? { detail: { field: "setup" } } : {}) } },
     ],
   };
 }

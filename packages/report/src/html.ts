@@ -87,11 +87,15 @@ export function summaryRows(r: CompareReport): { header: string[]; rows: string[
   return { header, rows };
 }
 
-/** "+1.17 [-0.52, +2.86]", with " *" when the interval excludes 0; the mean alone without an interval. */
-function differenceCell(c: Column, d: PairedDifference | undefined): string {
+/**
+ * "+1.17 [-0.52, +2.86]", with " *" when the interval excludes 0; the mean alone without an
+ * interval; "(n = 2)" when fewer seeds than the table's have a value on both sides.
+ */
+function differenceCell(c: Column, d: PairedDifference | undefined, n: number): string {
   if (!d || d.n === 0) return "–";
-  if (d.lo === undefined || d.hi === undefined) return c.diff(d.mean);
-  return `${c.diff(d.mean)} [${c.diff(d.lo)}, ${c.diff(d.hi)}]${d.distinguishable ? " *" : ""}`;
+  const fewer = d.n < n ? ` (n = ${d.n})` : "";
+  if (d.lo === undefined || d.hi === undefined) return c.diff(d.mean) + fewer;
+  return `${c.diff(d.mean)} [${c.diff(d.lo)}, ${c.diff(d.hi)}]${fewer}${d.distinguishable ? " *" : ""}`;
 }
 
 /** Pairs per difference (the seeds both runs have), when every difference has the same number. */
@@ -109,11 +113,12 @@ export function differenceRows(r: CompareReport): { header: string[]; rows: stri
   const cols = columns(r);
   const level = r.methods.flatMap((m) => Object.values(m.differences ?? {}))[0]?.level ?? 0.95;
   const header = ["method", ...cols.map((c) => `Δ ${c.header.replace("(%)", "(points)")}`)];
-  const rows = r.methods.filter((m) => m.name !== r.baseline).map((m) => [m.name, ...cols.map((c) => differenceCell(c, m.differences?.[c.key]))]);
   const n = pairCount(r);
+  const rows = r.methods.filter((m) => m.name !== r.baseline).map((m) => [m.name, ...cols.map((c) => differenceCell(c, m.differences?.[c.key], n))]);
   const legend =
     `difference to ${r.baseline}, paired by seed: mean over ${n} seeds [${Math.round(100 * level)}% confidence interval, Student t with ${n - 1} degree${n === 2 ? "" : "s"} of freedom]; ` +
-    `* = the interval excludes 0`;
+    `* = the interval excludes 0` +
+    (rows.some((row) => row.some((cell) => cell.includes("(n = "))) ? "; (n = k): only k seeds have a value on both sides" : "");
   return { header, rows, legend };
 }
 
@@ -136,7 +141,8 @@ export function differenceSummary(r: CompareReport): string | undefined {
       if (!d.distinguishable) continue;
       const unit = c.unit ? ` ${c.unit}` : "";
       const side = d.mean > 0 ? "higher" : "lower";
-      found.push(`${m.name}'s ${c.header.replace(" (%)", "")} is ${side} than ${r.baseline}'s by ${c.diff(Math.abs(d.mean)).replace("+", "")}${unit} (interval ${c.diff(d.lo)} to ${c.diff(d.hi)})`);
+      const fewer = d.n < n ? `, over ${d.n} seeds` : "";
+      found.push(`${m.name}'s ${c.header.replace(" (%)", "")} is ${side} than ${r.baseline}'s by ${c.diff(Math.abs(d.mean)).replace("+", "")}${unit} (interval ${c.diff(d.lo)} to ${c.diff(d.hi)}${fewer})`);
     }
   }
   const level = Math.round(100 * (r.methods.flatMap((m) => Object.values(m.differences ?? {}))[0]?.level ?? 0.95));

@@ -97,3 +97,13 @@ test("the report says in words which differences the table marks, and that the o
   t.is(differenceSummary(report), undefined);
   t.notRegex(await renderReport(report), /Differences to/);
 });
+
+test("a column where fewer seeds have values on both sides says how many", (t) => {
+  const hero = report.methods[1];
+  // the trace probe failed on hero's second seed (as a run with every probe rejected records it)
+  const gap = { ...report, methods: [report.methods[0], { ...hero, hessianTrace: { ...hero.hessianTrace!, values: [10, NaN] } }] };
+  const table = differenceRows(withDifferences(gap))!;
+  t.is(table.rows[0][6], "-30.0 (n = 1)");
+  t.regex(table.legend, /\(n = k\): only k seeds have a value on both sides$/);
+  t.notRegex(differenceRows(withDifferences(report))!.legend, /n = k/);
+});
