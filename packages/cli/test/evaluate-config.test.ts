@@ -141,3 +141,14 @@ test("compare: baseline must name a method", async (t) => {
   const ok = writeConfig(dir, "baseline-ok.yaml", "model: mlp\ndata: mnist\nbaseline: HERO\nmethods: [{ name: SGD }, { name: HERO, plugins: [{ use: hero }] }]\n");
   t.is((await loadCompareConfig(ok)).config.baseline, "HERO");
 });
+
+test("sweep: a metric of a variant the runs do not evaluate is an error that lists the ones they do", async (t) => {
+  const file = writeConfig(dir, "sweep-metric.yaml", "model: mlp\ndata: mnist\nevaluate: { bits: [8, 4] }\nmetric: acc@3bit\ngrid: { epochs: [1, 2] }\n");
+  const err = await configError(loadSweepConfig(file));
+  t.regex(err.message, /sweep-metric\.yaml:4:1: metric: ranks by the 3bit evaluation, which the runs do not make; accepted: acc@float32, acc@8bit, acc@4bit \(list the bit-width in evaluate\.bits\)/);
+  const ok = writeConfig(dir, "sweep-metric-ok.yaml", "model: mlp\ndata: mnist\nevaluate: { bits: [4], setups: [{ name: ch, granularity: channel }] }\nmetric: acc@4bit-ch\ngrid: { epochs: [1, 2] }\n");
+  t.is((await loadSweepConfig(ok)).config.metric, "acc@4bit-ch");
+  const some = writeConfig(dir, "sweep-metric-some.yaml", "model: mlp\ndata: mnist\nmetric: loss@2bit\ngrid: { evaluate.bits: [[2], [4]] }\n");
+  const e2 = await configError(loadSweepConfig(some));
+  t.regex(e2.message, /metric: ranks by the 2bit evaluation, which the runs do not make in the trial evaluate\.bits = \[4\]; accepted: loss@float32, loss@4bit/);
+});

@@ -5,7 +5,7 @@
  */
 import { createFlatfit, FlatfitConfigError, readConfigFile, type ConfigIssue, type SourcedConfig, type z } from "@flatfit/core";
 import { gridTrials, type Trial } from "../sweep/grid";
-import { evaluateBlockFor } from "./evaluate";
+import { evaluateBlockFor, quantizationSetups, variantName } from "./evaluate";
 import { formatPath, locateAll, movePluginIssue, zodIssues, type Path } from "./issues";
 import {
   compareSchema,
@@ -144,6 +144,20 @@ export async function loadCompareConfig(file: string): Promise<Loaded<CompareCon
   return { config, file: source.file, dir: source.dir };
 }
 
+/** A sweep metric of an evaluation row ("acc@4bit") must name a variant that every trial evaluates. */
+function metricVariantIssues(metric: string, trials: Trial[]): ConfigIssue[] {
+  const at = metric.indexOf("@");
+  if (at <= 0) return [];
+  const name = metric.slice(0, at);
+  const variant = metric.slice(at + 1);
+  const variantsOf = (t: Trial) => ["float32", ...quantizationSetups(t.config.evaluate).flatMap((q) => q.options.bits.map((b) => variantName(q, b)))];
+  const lacking = trials.filter((t) => !variantsOf(t).includes(variant));
+  if (lacking.length === 0) return [];
+  const t = lacking[0];
+  const where = lacking.length < trials.length ? ` in the trial ${Object.entries(t.assignment).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ")}` : "";
+  return [{ path: ["metric"], message: `metric: ranks by the ${variant} evaluation, which the runs do not make${where}; accepted: ${variantsOf(t).map((v) => `${name}@${v}`).join(", ")} (list the bit-width in evaluate.bits)` }];
+}
+
 export async function loadSweepConfig(file: string): Promise<Loaded<SweepConfig & { trials: Trial[] }>> {
   const { source, raw, problems } = readObject(file);
   const parsed = parse(sweepSchema, raw, problems);
@@ -164,6 +178,7 @@ export async function loadSweepConfig(file: string): Promise<Loaded<SweepConfig 
     const found = await checkPlugins(t.config.plugins, (i) => ["plugins", i], source.dir, t.config.backend);
     problems.add(found.map((i) => t.blame(i)));
   }
+  problems.add(metricVariantIssues(metric, trials));
   problems.throwIfAny();
   return { config: { name: parsed!.name, base: base!, grid, metric, order, workers, trials }, file: source.file, dir: source.dir };
 }
