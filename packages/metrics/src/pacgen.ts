@@ -2,7 +2,13 @@
  * pacGen — the PAC-Bayes generalization metric of "Identifying Generalization Properties in Neural
  * Networks" (Wang, Keskar, Xiong, Socher; Section 7). Smaller means better generalization:
  *
- *   Ψ(L̂, w) = Σ_i log(|w_i| + κ_i) · max( √(∇²_ii L̂(w) + ρ·√m·κ_i), 1/κ_i )
+ *   Ψ(L̂, w) = Σ_i log( (|w_i| + κ_i) · max( √(∇²_ii L̂(w) + ρ·√m·κ_i), 1/κ_i ) )
+ *
+ * i.e. Σ_i log(τ_i/σ*_i), the one term of the bound (Lemma 3) that varies for fixed m and n, with
+ * τ_i ≈ |w_i| + κ_i and the optimal level σ*_i ∝ min(1/√(∇²_ii L̂ + ρ√m κ_i), κ_i) (Eq. 12 without
+ * its constants) — the log takes the whole product, so every term is ≥ log(1 + |w_i|/κ_i) ≥ 0 and
+ * grows with the curvature. (Read as log(|w_i| + κ_i) times the max, as the text extraction can
+ * suggest, the terms are negative wherever |w_i| + κ_i < 1 and sharper minima would score lower.)
  *
  *   κ_i = γ·|w_i| + ε                  the neighbourhood radius (paper: γ = 0.1, ε = 0.1)
  *   m                                  the number of parameters
@@ -111,7 +117,7 @@ export function pacGenValue(
       const kappa = pacGenRadius(w, gamma, epsilon);
       const curvature = tf.relu(tf.add(secondMoment[j], tf.mul(rhoSqrtM, kappa))); // < 0 counts as 0 (footnote 5)
       const scale = tf.maximum(tf.sqrt(curvature), tf.reciprocal(kappa));
-      return tf.sum(tf.mul(tf.log(tf.add(tf.abs(w), kappa)), scale));
+      return tf.sum(tf.log(tf.mul(tf.add(tf.abs(w), kappa), scale))); // log(τ/σ*), τ = |w| + κ, 1/σ* = scale
     });
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
   });
@@ -245,7 +251,7 @@ export async function pacGenOf(objective: Objective, opts: PacGenOptions = {}): 
 }
 
 /**
- * pacGen (Ψ) of the loss closure over `vars`: Σ_i log(|w_i| + κ_i)·max(√(h_i + ρ√m·κ_i), 1/κ_i),
+ * pacGen (Ψ) of the loss closure over `vars`: Σ_i log((|w_i| + κ_i)·max(√(h_i + ρ√m·κ_i), 1/κ_i)),
  * κ = γ|w| + ε. Costs 1 gradient evaluation for h (none with `secondMoment`) plus 4 per probe for
  * ρ (none with `rho`); one host read, at the end. The weights come back bit-identical.
  */

@@ -47,12 +47,12 @@ class Separable {
   }
 }
 
-/** Ψ in float64: Σ log(|w|+κ)·max(√max(h + ρ√m κ, 0), 1/κ), κ = γ|w| + ε. */
+/** Ψ in float64: Σ log((|w|+κ)·max(√max(h + ρ√m κ, 0), 1/κ)), κ = γ|w| + ε. */
 function expected(h: number[], rho: number, gamma = 0.1, epsilon = 0.1): number {
   const m = W.length;
   return W.reduce((s, w, i) => {
     const kappa = gamma * Math.abs(w) + epsilon;
-    return s + Math.log(Math.abs(w) + kappa) * Math.max(Math.sqrt(Math.max(h[i] + rho * Math.sqrt(m) * kappa, 0)), 1 / kappa);
+    return s + Math.log((Math.abs(w) + kappa) * Math.max(Math.sqrt(Math.max(h[i] + rho * Math.sqrt(m) * kappa, 0)), 1 / kappa));
   }, 0);
 }
 
@@ -144,7 +144,7 @@ test("SecondMomentEstimate: Adam's bias-corrected EMA of squared gradients, and 
   const psi = pacGenValue([w], [v], 0.3);
   const wantPsi = [0.8, -1.5, 0.05].reduce((s, x, i) => {
     const k = 0.1 * Math.abs(x) + 0.1;
-    return s + Math.log(Math.abs(x) + k) * Math.max(Math.sqrt(corrected[i] + 0.3 * Math.sqrt(3) * k), 1 / k);
+    return s + Math.log((Math.abs(x) + k) * Math.max(Math.sqrt(corrected[i] + 0.3 * Math.sqrt(3) * k), 1 / k));
   }, 0);
   t.true(close(psi.dataSync()[0], wantPsi, 1e-5), `${psi.dataSync()[0]} vs ${wantPsi}`);
   tf.dispose([v, u, w, psi]);

@@ -154,18 +154,21 @@ test("pacGen in the epoch logs: linear least squares at lr 0 (every step's gradi
   const x = tf.tensor2d(X);
   const y = tf.tensor2d(Y);
   const ff = await createFlatfit({ seed: 4, logLevel: "warn", plugins: [{ use: "curvature", measures: ["pacGen"], seed: 3, pacGen: { key: "pg" } }] });
-  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, useBias: false, inputShape: [d], kernelInitializer: "glorotNormal" })] });
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, useBias: false, inputShape: [d] })] });
   model.compile({ optimizer: ff.wrap(tf.train.sgd(0)), loss: "meanSquaredError" });
-  const w = Array.from(model.getWeights()[0].dataSync());
+  const w = [0.3, -0.7, 0.5, 0.1];
+  const kernel = tf.tensor2d(w, [d, 1]);
+  model.setWeights([kernel]);
+  kernel.dispose();
   const hist = await model.fit(x, y, { epochs: 3, batchSize: n, verbose: 0, callbacks: [ff.callbacks({ validationData: [x, y] })] });
   t.deepEqual(Object.keys(hist.history).sort(), ["loss", "pg", "pg_rho"]);
-  // float64: g = (2/n)·Xᵀ(Xw − y); Ψ = Σ log(|w|+κ)·max(√(g² + ρ√d·κ), 1/κ), κ = 0.1|w| + 0.1
+  // float64: g = (2/n)·Xᵀ(Xw − y); Ψ = Σ log((|w|+κ)·max(√(g² + ρ√d·κ), 1/κ)), κ = 0.1|w| + 0.1
   const r = X.map((row, i) => row.reduce((s, v, j) => s + v * w[j], 0) - Y[i][0]);
   const g = w.map((_, j) => (2 / n) * X.reduce((s, row, i) => s + row[j] * r[i], 0));
   const psi = (rho: number) =>
     w.reduce((s, wj, j) => {
       const k = 0.1 * Math.abs(wj) + 0.1;
-      return s + Math.log(Math.abs(wj) + k) * Math.max(Math.sqrt(g[j] * g[j] + rho * Math.sqrt(d) * k), 1 / k);
+      return s + Math.log((Math.abs(wj) + k) * Math.max(Math.sqrt(g[j] * g[j] + rho * Math.sqrt(d) * k), 1 / k));
     }, 0);
   const branches = w.map((wj, j) => Math.abs(g[j]) > 1 / (0.1 * Math.abs(wj) + 0.1));
   t.log(`g = ${g.map((v) => v.toFixed(3))}; √h branch taken: ${branches}`);
@@ -174,8 +177,9 @@ test("pacGen in the epoch logs: linear least squares at lr 0 (every step's gradi
     const value = hist.history.pg[e] as number;
     const rho = hist.history.pg_rho[e] as number;
     t.log(`epoch ${e + 1}: pacGen ${value} vs ${psi(rho)} (ρ = ${rho}); with ρ = 0: ${psi(0)}`);
-    t.true(rho >= 0 && rho < 1e-2, `ρ ${rho}`);
-    t.true(Math.abs(value - psi(rho)) <= 1e-4 * Math.abs(psi(rho)), `${value} vs ${psi(rho)}`);
+    t.true(rho >= 0 && rho < 0.05, `ρ ${rho}`); // float32 rounding of the finite differences over |u| = κ ≈ 0.1, next to H_ii ≈ 2
+    t.true(Math.abs(value - psi(rho)) <= 1e-5 * Math.abs(psi(rho)), `${value} vs ${psi(rho)}`);
+    t.true(Math.abs(value - psi(0)) <= 1e-4 * Math.abs(psi(0)), `${value} vs ${psi(0)} (ρ = 0)`);
   }
   // the same as @flatfit/metrics' modelPacGen with h = g² on the data and the plugin's seed (3 + 2)
   const ref = await modelPacGen(model, x, y, { seed: 5 });
