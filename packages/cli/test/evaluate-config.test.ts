@@ -152,3 +152,31 @@ test("sweep: a metric of a variant the runs do not evaluate is an error that lis
   const e2 = await configError(loadSweepConfig(some));
   t.regex(e2.message, /metric: ranks by the 2bit evaluation, which the runs do not make in the trial evaluate\.bits = \[4\]; accepted: loss@float32, loss@4bit/);
 });
+
+test("evaluate takes quantize-on-eval's preset too, checked by the plugin's own rules where the value sits", async (t) => {
+  const one = writeConfig(dir, "preset.yaml", "model: mlp\ndata: mnist\nevaluate: { preset: tfjs-converter }\n");
+  const { config } = await loadTrainConfig(one);
+  t.deepEqual(config.evaluate.bits, [8, 16], "the preset's own default bits");
+  t.deepEqual(quantizationSetups(config.evaluate).map((s) => [s.name, s.options.preset, s.options.bits]), [["", "tfjs-converter", [8, 16]]]);
+
+  const file = writeConfig(
+    dir,
+    "preset-setups.yaml",
+    `
+model: mlp
+data: mnist
+evaluate:
+  foldBatchNorm: true
+  setups:
+    - { name: folded }
+    - { name: tfjs, preset: tfjs-converter }
+    - { name: tfjs4, preset: tfjs-converter, bits: [4], foldBatchNorm: false }
+methods: [{ name: SGD }]
+`,
+  );
+  const err = await configError(loadCompareConfig(file));
+  // the second setup inherits compare's default bits [8, 6, 5, 4] and the block's foldBatchNorm
+  t.regex(err.message, /preset-setups\.yaml:7:\d+: evaluate\.setups\[1\]\.preset: preset "tfjs-converter" stores weights as uint8 or uint16: a bit-width is 8 or 16, but this setup takes the default bits \[8,6,5,4\]: give it bits of its own/);
+  t.regex(err.message, /preset-setups\.yaml:4:3: evaluate\.foldBatchNorm: preset "tfjs-converter" fixes how weights are quantized .*leave "foldBatchNorm" out — setups\[1\] \("tfjs"\) inherits it: give that setup foldBatchNorm: false, or set foldBatchNorm in the setups that want it/);
+  t.regex(err.message, /preset-setups\.yaml:8:\d+: evaluate\.setups\[2\]\.bits\[0\]: preset "tfjs-converter" stores weights as uint8 or uint16/);
+});

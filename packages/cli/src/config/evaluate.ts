@@ -17,7 +17,7 @@
  * instead (see `quantizeInPlugins`), so that a config cannot ask for bit-widths in two places.
  */
 import { z } from "@flatfit/core";
-import { quantizeOnEvalOptions, type QuantizeOnEvalOptions } from "@flatfit/plugin-quantize-on-eval";
+import { quantizeOnEvalOptions, quantizeOnEvalPluginOptions, type QuantizeOnEvalOptions } from "@flatfit/plugin-quantize-on-eval";
 
 const int = (min: number, what: string) => z.number().int(`${what} must be an integer`).min(min, `${what} must be ≥ ${min}`);
 
@@ -29,6 +29,9 @@ type NoDefault<T> = T extends z.ZodDefault<infer I> ? I : T;
 const inheritable = Object.fromEntries(
   Object.entries(pluginShape).map(([k, s]) => [k, ((s as z.ZodType)._zod.def.type === "default" ? (s as z.ZodDefault<z.ZodType>).unwrap() : s).optional()]),
 ) as { [K in keyof PluginShape]: z.ZodOptional<NoDefault<PluginShape[K]>> };
+
+/** The plugin's defaults of those options (symmetric, tensor, kernels, false). */
+const PLUGIN_DEFAULTS = quantizeOnEvalOptions.omit({ bits: true, suffix: true }).parse({});
 
 /** The quantize-on-eval options the evaluate block and each setup take (all but `bits` and `suffix`). */
 export const QUANTIZE_OPTIONS = Object.keys(pluginShape) as Array<keyof PluginShape>;
@@ -52,12 +55,28 @@ export const setupSchema = z.strictObject({
 
 export type SetupSpec = z.output<typeof setupSchema>;
 
+/** The bits a block without `bits` evaluates: a preset's own default ([8, 16] for "tfjs-converter", as the plugin has it), else `defaultBits`. */
+function blockBitsOf(e: { bits?: number[]; preset?: unknown }, defaultBits: number[]): number[] {
+  if (e.bits) return e.bits;
+  if (e.preset !== undefined) {
+    const r = quantizeOnEvalPluginOptions.safeParse({ preset: e.preset });
+    if (r.success && r.data.bits) return r.data.bits;
+  }
+  return defaultBits;
+}
+
+/** A setup's plugin options before validation: the setup's own fields over the block's (both as written), bits resolved. */
+function mergedOptions(block: Record<string, unknown>, bits: number[], setup?: Record<string, unknown>): Record<string, unknown> {
+  const given = (o: Record<string, unknown>) => Object.fromEntries(QUANTIZE_OPTIONS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  return { ...given(block), bits, ...(setup ? given(setup) : {}), ...(setup?.bits ? { bits: setup.bits } : {}) };
+}
+
 /** The evaluate block; `defaultBits` is [] for train and sweep, [8, 6, 5, 4] for compare. */
 export function evaluateSchema(defaultBits: number[]) {
   return z
     .strictObject({
       /** Bit-widths of post-training quantization (every setup's unless it lists its own); [] = float32 only. */
-      bits: blockBits.default(defaultBits),
+      bits: blockBits.optional(),
       ...inheritable,
       /** Several quantization setups side by side, each with a name; what a setup leaves out comes from this block. */
       setups: z.array(setupSchema).min(1, "list at least one setup, or leave setups out").optional(),
@@ -66,24 +85,51 @@ export function evaluateSchema(defaultBits: number[]) {
       batchSize: int(1, "batchSize").default(256),
     })
     .superRefine((e, ctx) => {
+      const bits = blockBitsOf(e, defaultBits);
       const setups = e.setups ?? [];
       const seen = new Map<string, number>();
       setups.forEach((s, i) => {
         if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["setups", i, "name"], message: `setup name "${s.name}" is used twice (also setups[${seen.get(s.name)}])` });
         else seen.set(s.name, i);
-        if (!s.bits && e.bits.length === 0) {
+        if (!s.bits && bits.length === 0) {
           ctx.addIssue({ code: "custom", path: ["setups", i, "bits"], message: `setup "${s.name}" has no bit-widths: list them here or in evaluate.bits (integers 2…16), e.g. bits: [8, 4, 3, 2]` });
         }
       });
-      if (setups.length === 0 && e.bits.length === 0) {
+      if (setups.length === 0 && bits.length === 0) {
         const asked = QUANTIZE_OPTIONS.filter((k) => e[k] !== undefined);
         for (const k of asked) {
           ctx.addIssue({ code: "custom", path: [k], message: `quantization option "${k}" is set, but evaluate.bits is empty: list the bit-widths to quantize to (integers 2…16), e.g. bits: [8, 4, 3, 2]` });
         }
         if (e.perEpoch) ctx.addIssue({ code: "custom", path: ["perEpoch"], message: "perEpoch evaluates the quantized model after each epoch, but evaluate.bits is empty: list bit-widths (integers 2…16), e.g. bits: [8, 4]" });
+        return;
+      }
+      // each setup as the plugin will run it, checked with the plugin's own rules (a preset's bits and fields);
+      // an issue is reported where the offending value sits: in the setup when it sets the field, else in the block
+      const block = e as Record<string, unknown>;
+      const checks = setups.length ? setups.map((s, i) => ({ setup: s as Record<string, unknown>, at: ["setups", i] as (string | number)[] })) : [{ setup: undefined, at: [] }];
+      for (const { setup, at } of checks) {
+        if (setup && !setup.bits && bits.length === 0) continue;
+        const r = quantizeOnEvalPluginOptions.safeParse(mergedOptions(block, bits, setup));
+        if (r.success) continue;
+        for (const issue of r.error.issues) {
+          const field = issue.path[0];
+          if (field === "bits" && setup && setup.bits === undefined && setup.preset !== undefined) {
+            // the setup's preset rejects the bits it inherits: say so at its preset
+            const from = e.bits === undefined ? "the default bits" : "evaluate.bits";
+            ctx.addIssue({ code: "custom", path: [...at, "preset"], message: `${issue.message}, but this setup takes ${from} ${JSON.stringify(bits)}: give it bits of its own, e.g. bits: [8, 16]` });
+            continue;
+          }
+          const own = setup !== undefined && typeof field === "string" && setup[field] !== undefined;
+          let hint = field === "bits" && !own && e.bits === undefined ? ` (the default bits ${JSON.stringify(bits)}; list bits)` : "";
+          if (setup && !own && typeof field === "string" && field !== "bits") {
+            const plain = (PLUGIN_DEFAULTS as Record<string, unknown>)[field];
+            hint = ` — setups[${at[1]}] ("${String(setup.name)}") inherits it: give that setup ${field}: ${JSON.stringify(plain)}, or set ${field} in the setups that want it`;
+          }
+          ctx.addIssue({ code: "custom", path: [...(own ? at : []), ...(issue.path as (string | number)[])], message: issue.message + hint });
+        }
       }
     })
-    .transform(resolveEvaluate);
+    .transform((e) => resolveEvaluate(e, defaultBits));
 }
 
 /** The evaluate block as a run records it: without quantization only bits, perEpoch and batchSize; with it, every option filled in. */
@@ -94,12 +140,13 @@ export type EvaluateSpec = {
   setups?: SetupSpec[];
 } & Partial<Pick<QuantizeOnEvalOptions, (typeof QUANTIZE_OPTIONS)[number]>>;
 
-function resolveEvaluate(e: { bits: number[]; perEpoch: boolean; batchSize: number; setups?: SetupSpec[] } & Record<string, unknown>): EvaluateSpec {
-  const quantizes = e.bits.length > 0 || (e.setups?.length ?? 0) > 0;
+function resolveEvaluate(e: { bits?: number[]; perEpoch: boolean; batchSize: number; setups?: SetupSpec[] } & Record<string, unknown>, defaultBits: number[]): EvaluateSpec {
+  const bits = blockBitsOf(e, defaultBits);
+  const quantizes = bits.length > 0 || (e.setups?.length ?? 0) > 0;
   const given = Object.fromEntries(QUANTIZE_OPTIONS.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]));
   // the plugin's defaults for what the block leaves out (so the run's record shows every option)
   const filled = quantizes ? quantizeOnEvalOptions.omit({ bits: true, suffix: true }).parse(given) : {};
-  return { bits: e.bits, ...filled, ...(e.setups ? { setups: e.setups } : {}), perEpoch: e.perEpoch, batchSize: e.batchSize };
+  return { bits, ...filled, ...(e.setups ? { setups: e.setups } : {}), perEpoch: e.perEpoch, batchSize: e.batchSize };
 }
 
 /** One quantization setup as quantize-on-eval runs it: its name ("" for the block's own) and the plugin options (suffix "-<name>"). */
@@ -108,14 +155,14 @@ export interface QuantizationSetup {
   options: QuantizeOnEvalOptions;
 }
 
-/** The setups of an evaluate block, each with every option filled in (setup, then block, then the plugin's defaults). */
+/** The plugin's validation; its output is a `QuantizeOnEvalOptions` (bits filled in), as its schema says. */
+const pluginOptions = (o: Record<string, unknown>): QuantizeOnEvalOptions => quantizeOnEvalPluginOptions.parse(o) as QuantizeOnEvalOptions;
+
+/** The setups of an evaluate block, each with every option filled in (setup, then block, then the plugin's defaults), as the plugin validates them. */
 export function quantizationSetups(e: EvaluateSpec): QuantizationSetup[] {
-  const block = Object.fromEntries(QUANTIZE_OPTIONS.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]));
-  if (!e.setups) return e.bits.length ? [{ name: "", options: quantizeOnEvalOptions.parse({ ...block, bits: e.bits }) }] : [];
-  return e.setups.map(({ name, ...own }) => {
-    const mine = Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined));
-    return { name, options: quantizeOnEvalOptions.parse({ ...block, bits: e.bits, ...mine, suffix: `-${name}` }) };
-  });
+  const block = e as unknown as Record<string, unknown>;
+  if (!e.setups) return e.bits.length ? [{ name: "", options: pluginOptions(mergedOptions(block, e.bits)) }] : [];
+  return e.setups.map((s) => ({ name: s.name, options: pluginOptions({ ...mergedOptions(block, e.bits, s as Record<string, unknown>), suffix: `-${s.name}` }) }));
 }
 
 /** The variant name of a setup at `bits`, as quantize-on-eval writes it: "4bit", "4bit-channel". */
@@ -128,6 +175,7 @@ export function quantizationPlugins(e: EvaluateSpec): Array<{ use: string } & Qu
 
 /** In words: "symmetric, per-channel, kernels only, BatchNorm folded". */
 export function describeSetup(o: QuantizeOnEvalOptions): string {
+  if (o.preset) return `preset ${o.preset} (as tfjs's converter: every weight, affine per tensor, uint${o.bits.length === 1 ? o.bits[0] : "8/uint16"})`;
   const targets = o.targets === "kernels" ? "kernels only" : o.targets === "all" ? "every weight" : `weights matching ${o.targets.map((t) => JSON.stringify(t)).join(", ")}`;
   return `${o.scheme}, per-${o.granularity}, ${targets}${o.foldBatchNorm ? ", BatchNorm folded first" : ""}`;
 }
