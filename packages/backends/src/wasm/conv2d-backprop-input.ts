@@ -1,6 +1,6 @@
 /**
  * `Conv2DBackpropInput` for tfjs-backend-wasm, replacing its stock kernel where that is slow: the
- * stock one is a direct loop, 4–14× slower than wasm's own (XNNPACK) forward convolution of the same
+ * stock one is a direct loop, up to 18× slower than wasm's own (XNNPACK) forward convolution of the same
  * size. For a stride-1 convolution (NHWC, padding at most the filter size − 1 on each side), the
  * input gradient is itself a convolution: dx = conv2d(dy, W′) with W′[i, j, co, ci] =
  * W[FH−1−i, FW−1−j, ci, co] (the filter turned 180° with its channel axes swapped) and padding

@@ -57,7 +57,7 @@ export async function backendsCase(repeats: number): Promise<string> {
     table(["model", "backend", "ms / step", "speed-up over stock `cpu`"], rows),
     "",
     "Extras: `installBackendExtras()` from `@flatfit/backends` (Conv2DBackpropFilter for `cpu`; for `wasm`",
-    "the gradient kernels it lacks or gets wrong and a faster Tile). The MLP has no convolution: its `cpu` rows",
+    "the gradient kernels it lacks or gets wrong, a faster Tile and Conv2DBackpropInput). The MLP has no convolution: its `cpu` rows",
     "differ by noise only.",
   ].join("\n");
 }

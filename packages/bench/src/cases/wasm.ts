@@ -81,7 +81,7 @@ export async function wasmCase(repeats: number): Promise<string> {
       "",
       table(["method", "gradient evaluations / step (MLP / CNN)", "MLP ms / step", "MLP ratio", "CNN ms / step", "CNN ratio", "target"], rows),
       "",
-      "Extras: `installBackendExtras()` (the gradient kernels wasm lacks or gets wrong, a faster Tile, and",
+      "Extras: `installBackendExtras()` (the gradient kernels wasm lacks or gets wrong, a faster Tile and Conv2DBackpropInput, and",
       "the methods' fused kernels as wasm kernels: each one pass over the wasm heap).",
     ].join("\n");
   } finally {
