@@ -8,6 +8,7 @@ import type { CompareReport, MethodResult } from "./model";
 type Spec = Record<string, unknown>;
 const WIDTH = 420;
 const HEIGHT = 260;
+const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
 /** Mean of a logged key over a method's seeds, per epoch. */
 function curve(m: MethodResult, key: string): Array<{ epoch: number; value: number }> {
@@ -27,12 +28,22 @@ function curve(m: MethodResult, key: string): Array<{ epoch: number; value: numb
 export function accuracyVsBits(r: CompareReport): Spec | undefined {
   const setups = r.quantization?.length ? r.quantization.map((q) => q.name) : [undefined];
   const several = setups.length > 1;
+  // a variant whose accuracy was not measured (NaN; null in results.json) is a gap in its line
   const rows = r.methods.flatMap((m) =>
     m.evaluation
       .filter((e) => e.metrics[r.metric])
       .flatMap((e) => {
         const s = e.metrics[r.metric];
-        const point = { method: m.name, bits: e.bits ?? 32, label: e.variant === "float32" ? "fp32" : `${e.bits}`, mean: 100 * s.mean, lo: 100 * (s.mean - s.std), hi: 100 * (s.mean + s.std) };
+        const ok = finite(s.mean);
+        const spread = ok && finite(s.std);
+        const point = {
+          method: m.name,
+          bits: e.bits ?? 32,
+          label: e.variant === "float32" ? "fp32" : `${e.bits}`,
+          mean: ok ? 100 * s.mean : null,
+          lo: spread ? 100 * (s.mean - s.std) : null,
+          hi: spread ? 100 * (s.mean + s.std) : null,
+        };
         // float32 starts every setup's line
         const owners = e.variant === "float32" ? setups : [e.setup];
         return owners.map((setup) => ({ ...point, setup: setup ?? "" }));
@@ -46,10 +57,9 @@ export function accuracyVsBits(r: CompareReport): Spec | undefined {
     title: `Test accuracy after post-training quantization`,
     width: WIDTH,
     height: HEIGHT,
-    data: { values: rows },
     layer: [
-      { mark: { type: "line", point: true }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" }, ...dash } },
-      { mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative", title: "test accuracy (%)" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" }, ...(several ? { detail: { field: "setup" } } : {}) } },
+      { data: { values: rows }, mark: { type: "line", point: true, invalid: "break-paths-filter-domains" }, encoding: { x, y: { field: "mean", type: "quantitative", title: "test accuracy (%)", scale: { zero: false } }, color: { field: "method", type: "nominal" }, ...dash } },
+      { data: { values: rows.filter((p) => p.lo !== null && p.hi !== null) }, mark: { type: "errorbar" }, encoding: { x, y: { field: "lo", type: "quantitative", title: "test accuracy (%)" }, y2: { field: "hi" }, color: { field: "method", type: "nominal" }, ...(several ? { detail: { field: "setup" } } : {}) } },
     ],
   };
 }
@@ -87,7 +97,9 @@ export function traceCurve(r: CompareReport): Spec | undefined {
 export function landscape(m: MethodResult): Spec | undefined {
   const g = m.landscape;
   if (!g) return undefined;
-  const rows = g.values.flatMap((row, i) => row.map((loss, j) => ({ alpha: g.alphas[j], beta: g.betas[i], loss })));
+  // a loss that was not measured (or not positive, which a log color scale cannot show) is an empty cell
+  const rows = g.values.flatMap((row, i) => row.map((loss, j) => ({ alpha: g.alphas[j], beta: g.betas[i], loss }))).filter((p) => finite(p.loss) && p.loss > 0);
+  if (rows.length === 0) return undefined;
   return {
     title: `${m.name}: loss around the trained weights`,
     width: 220,

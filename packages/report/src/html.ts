@@ -1,13 +1,20 @@
 /** The report page: one self-contained HTML file (inline CSS and SVG; no scripts, no network). */
 import { accuracyVsBits, landscape, traceCurve, trainingCurves } from "./charts";
-import { stat, type CompareReport, type MethodResult, type Stat } from "./model";
+import { reviveReport, stat, type CompareReport, type MethodResult, type Stat } from "./model";
 import type { PairedDifference } from "./stats";
 import { toSvg } from "./render";
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-export const pct = (s: Stat | undefined): string => (s ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}` : "–");
-export const num = (s: Stat | undefined, digits = 3): string => (s ? `${s.mean.toPrecision(digits)} ± ${s.std.toPrecision(2)}` : "–");
+/** What a table shows for a figure that was not measured (absent, NaN, or `null` in results.json). */
+export const NOT_MEASURED = "–";
+
+const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+/** "± std", or nothing when the spread is not a number (e.g. it was lost in a results.json). */
+const spread = (s: Stat, f: (x: number) => string): string => (finite(s.std) ? ` ± ${f(s.std)}` : "");
+
+export const pct = (s: Stat | undefined): string => (s && finite(s.mean) ? `${(100 * s.mean).toFixed(2)}${spread(s, (x) => (100 * x).toFixed(2))}` : NOT_MEASURED);
+export const num = (s: Stat | undefined, digits = 3): string => (s && finite(s.mean) ? `${s.mean.toPrecision(digits)}${spread(s, (x) => x.toPrecision(2))}` : NOT_MEASURED);
 
 /** The variants (columns): float32, then each quantization setup's bit-widths from high to low. */
 export function variants(r: CompareReport): string[] {
@@ -80,7 +87,8 @@ export function columns(r: CompareReport): Column[] {
 }
 
 /** The summary as rows of strings (also what the CLI prints). */
-export function summaryRows(r: CompareReport): { header: string[]; rows: string[][] } {
+export function summaryRows(report: CompareReport): { header: string[]; rows: string[][] } {
+  const r = reviveReport(report);
   const cols = columns(r);
   const header = ["method", ...cols.map((c) => c.header)];
   const rows = r.methods.map((m) => [m.name, ...cols.map((c) => c.cell(c.stat(m)))]);
@@ -92,15 +100,15 @@ export function summaryRows(r: CompareReport): { header: string[]; rows: string[
  * interval; "(n = 2)" when fewer seeds than the table's have a value on both sides.
  */
 function differenceCell(c: Column, d: PairedDifference | undefined, n: number): string {
-  if (!d || d.n === 0) return "–";
+  if (!d || !(d.n > 0) || !finite(d.mean)) return NOT_MEASURED;
   const fewer = d.n < n ? ` (n = ${d.n})` : "";
-  if (d.lo === undefined || d.hi === undefined) return c.diff(d.mean) + fewer;
+  if (!finite(d.lo) || !finite(d.hi)) return c.diff(d.mean) + fewer;
   return `${c.diff(d.mean)} [${c.diff(d.lo)}, ${c.diff(d.hi)}]${fewer}${d.distinguishable ? " *" : ""}`;
 }
 
 /** Pairs per difference (the seeds both runs have), when every difference has the same number. */
 function pairCount(r: CompareReport): number {
-  const ns = r.methods.flatMap((m) => Object.values(m.differences ?? {}).map((d) => d.n));
+  const ns = r.methods.flatMap((m) => Object.values(m.differences ?? {}).map((d) => d.n)).filter(finite);
   return ns.length ? Math.max(...ns) : 0;
 }
 
@@ -108,7 +116,8 @@ function pairCount(r: CompareReport): number {
  * Each method's paired difference to the baseline, per column: mean [95% interval], "*" where the
  * interval excludes 0. Undefined without a baseline or with fewer than two seeds.
  */
-export function differenceRows(r: CompareReport): { header: string[]; rows: string[][]; legend: string } | undefined {
+export function differenceRows(report: CompareReport): { header: string[]; rows: string[][]; legend: string } | undefined {
+  const r = reviveReport(report);
   if (r.baseline === undefined || pairCount(r) < 2) return undefined;
   const cols = columns(r);
   const level = r.methods.flatMap((m) => Object.values(m.differences ?? {}))[0]?.level ?? 0.95;
@@ -126,7 +135,8 @@ export function differenceRows(r: CompareReport): { header: string[]; rows: stri
  * The difference table in words: which intervals exclude 0 (with their numbers) and that the
  * others do not. Nothing beyond what the table shows.
  */
-export function differenceSummary(r: CompareReport): string | undefined {
+export function differenceSummary(report: CompareReport): string | undefined {
+  const r = reviveReport(report);
   if (r.baseline === undefined || pairCount(r) < 2) return undefined;
   const cols = columns(r);
   const n = pairCount(r);
@@ -136,7 +146,7 @@ export function differenceSummary(r: CompareReport): string | undefined {
     if (m.name === r.baseline) continue;
     for (const c of cols) {
       const d = m.differences?.[c.key];
-      if (!d || d.lo === undefined || d.hi === undefined) continue;
+      if (!d || !finite(d.mean) || !finite(d.lo) || !finite(d.hi)) continue;
       total++;
       if (!d.distinguishable) continue;
       const unit = c.unit ? ` ${c.unit}` : "";
@@ -174,8 +184,8 @@ function curveTable(r: CompareReport, key: string, scale = 1): string {
     rows.push([
       String(e + 1),
       ...r.methods.map((m) => {
-        const vals = m.histories.map((h) => h[e]?.[key]).filter((v): v is number => typeof v === "number");
-        return vals.length ? ((scale * vals.reduce((a, b) => a + b, 0)) / vals.length).toPrecision(4) : "–";
+        const vals = m.histories.map((h) => h[e]?.[key]).filter(finite);
+        return vals.length ? ((scale * vals.reduce((a, b) => a + b, 0)) / vals.length).toPrecision(4) : NOT_MEASURED;
       }),
     ]);
   }
@@ -191,7 +201,12 @@ th{background:#f5f5f7} .pair{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:
 figure{margin:0} .numbers{flex:1;min-width:280px;overflow-x:auto} .grid{display:flex;flex-wrap:wrap;gap:1rem}
 `;
 
-export async function renderReport(r: CompareReport): Promise<string> {
+/**
+ * The page of a report — as built by the CLI, or as read back from its results.json (`JSON.parse`
+ * or `parseReport`): values JSON wrote as `null` are "not measured" ("–" in tables, gaps in charts).
+ */
+export async function renderReport(report: CompareReport): Promise<string> {
+  const r = reviveReport(report);
   const summary = summaryRows(r);
   const parts: string[] = [];
   parts.push(`<h1>${esc(r.title)}</h1><p class="meta">${esc(r.createdAt)} · ${esc(r.machine)}</p>`);
@@ -217,11 +232,14 @@ export async function renderReport(r: CompareReport): Promise<string> {
     parts.push(await figure("hessian-trace", trace, curveTable(r, "hessian_trace")));
   }
 
-  const scapes = r.methods.filter((m) => m.landscape);
+  const scapes = r.methods.flatMap((m) => {
+    const spec = landscape(m);
+    return spec ? [{ m, spec }] : [];
+  });
   if (scapes.length) {
     parts.push(`<h2>Loss landscape around the trained weights</h2>`);
     parts.push(`<p class="meta">Loss on the test data along two random filter-normalized directions (first seed of each method); the same directions' construction for every method.</p>`);
-    const figs = await Promise.all(scapes.map(async (m) => `<figure class="chart" data-chart="landscape-${esc(m.name)}">${await toSvg(landscape(m)!)}</figure>`));
+    const figs = await Promise.all(scapes.map(async ({ m, spec }) => `<figure class="chart" data-chart="landscape-${esc(m.name)}">${await toSvg(spec)}</figure>`));
     parts.push(`<div class="grid">${figs.join("")}</div>`);
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>${CSS}</style></head><body>${parts.join("\n")}</body></html>\n`;

@@ -4,3 +4,5 @@ export { pairedDifference, tCritical, type PairedDifference } from "./stats";
 export { renderReport, summaryRows, differenceRows, differenceSummary, columns, variants, pct, num, finalEpochStat, EPOCH_LOG_COLUMNS, type Column } from "./html";
 export { toSvg } from "./render";
 export * as charts from "./charts";
+export { reviveReport, parseReport, stringifyReport } from "./model";
+export { NOT_MEASURED } from "./html";

@@ -76,3 +76,111 @@ export interface CompareReport {
   /** The method the others' `differences` are taken against. */
   baseline?: string;
 }
+
+/**
+ * A number as results.json may hold it: JSON has no NaN or Infinity (`JSON.stringify` writes them
+ * as `null`), so `null`, a missing value and anything else that is not a number read back as NaN —
+ * "not measured". The strings "NaN", "Infinity" and "-Infinity" are read as those numbers.
+ */
+function measured(x: unknown): number {
+  if (typeof x === "number") return x;
+  if (x === "NaN" || x === "Infinity" || x === "-Infinity") return Number(x);
+  return NaN;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const numbers = (x: unknown): number[] => (Array.isArray(x) ? x.map(measured) : []);
+
+function reviveStat(x: unknown): Stat | undefined {
+  if (!isObject(x)) return undefined;
+  return { mean: measured(x.mean), std: measured(x.std), values: numbers(x.values) };
+}
+
+function reviveRecord<T>(x: unknown, each: (v: unknown) => T | undefined): Record<string, T> {
+  const out: Record<string, T> = {};
+  if (isObject(x))
+    for (const [k, v] of Object.entries(x)) {
+      const r = each(v);
+      if (r !== undefined) out[k] = r;
+    }
+  return out;
+}
+
+function reviveDifference(x: unknown): PairedDifference | undefined {
+  if (!isObject(x)) return undefined;
+  const lo = x.lo === undefined ? undefined : measured(x.lo);
+  const hi = x.hi === undefined ? undefined : measured(x.hi);
+  return {
+    n: measured(x.n),
+    mean: measured(x.mean),
+    std: measured(x.std),
+    level: measured(x.level),
+    ...(lo !== undefined ? { lo } : {}),
+    ...(hi !== undefined ? { hi } : {}),
+    distinguishable: x.distinguishable === true,
+    values: numbers(x.values),
+  };
+}
+
+const NOT_MEASURED: Stat = { mean: NaN, std: NaN, values: [] };
+
+function reviveMethod(x: unknown, i: number): MethodResult {
+  const m = isObject(x) ? x : {};
+  const scape = isObject(m.landscape) ? m.landscape : undefined;
+  const trace = reviveStat(m.hessianTrace);
+  const out = {
+    ...m,
+    name: typeof m.name === "string" ? m.name : String(m.name ?? `method ${i + 1}`),
+    plugins: Array.isArray(m.plugins) ? m.plugins : [],
+    seeds: numbers(m.seeds),
+    histories: Array.isArray(m.histories) ? m.histories.map((h) => (Array.isArray(h) ? h.map((logs) => reviveRecord(logs, measured)) : [])) : [],
+    evaluation: Array.isArray(m.evaluation)
+      ? m.evaluation.filter(isObject).map((e) => ({
+          ...e,
+          variant: String(e.variant),
+          ...(e.bits === undefined || e.bits === null ? {} : { bits: measured(e.bits) }),
+          loss: reviveStat(e.loss) ?? NOT_MEASURED,
+          metrics: reviveRecord(e.metrics, reviveStat),
+        }))
+      : [],
+    secondsPerEpoch: reviveStat(m.secondsPerEpoch) ?? NOT_MEASURED,
+    hessianTrace: trace,
+    landscape: scape && { alphas: numbers(scape.alphas), betas: numbers(scape.betas), values: Array.isArray(scape.values) ? scape.values.map(numbers) : [] },
+    differences: isObject(m.differences) ? reviveRecord(m.differences, reviveDifference) : undefined,
+  } as MethodResult;
+  // no keys for what is absent: a whole report comes back deep-equal
+  for (const k of ["hessianTrace", "landscape", "differences"] as const) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/**
+ * A comparison report as read back from JSON (`JSON.parse` of the CLI's results.json), made whole:
+ * every number that JSON could not hold (NaN, ±Infinity, written as `null`) or that is missing is
+ * NaN again — "not measured", which the tables show as "–" and the charts leave out. A report that
+ * is already whole comes back equal. `renderReport` and the table functions call it themselves.
+ */
+export function reviveReport(x: unknown): CompareReport {
+  const r = isObject(x) ? x : {};
+  return {
+    ...r,
+    title: String(r.title ?? "flatfit compare"),
+    setup: reviveRecord(r.setup, (v) => (v === undefined || v === null ? undefined : String(v))),
+    methods: Array.isArray(r.methods) ? r.methods.map(reviveMethod) : [],
+    createdAt: String(r.createdAt ?? ""),
+    machine: String(r.machine ?? ""),
+    metric: String(r.metric ?? "acc"),
+  } as CompareReport;
+}
+
+/** A results.json's text → the report it holds (see `reviveReport`). */
+export function parseReport(json: string): CompareReport {
+  return reviveReport(JSON.parse(json));
+}
+
+/**
+ * A report → JSON text, as the CLI writes results.json: NaN and ±Infinity become `null` (JSON has
+ * no other way to say it), which `parseReport` reads back as NaN, "not measured".
+ */
+export function stringifyReport(r: CompareReport): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+}
