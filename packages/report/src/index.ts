@@ -6,3 +6,4 @@ export { toSvg } from "./render";
 export * as charts from "./charts";
 export { reviveReport, parseReport, stringifyReport } from "./model";
 export { NOT_MEASURED } from "./html";
+export { METHOD_PALETTE, paletteColor, methodColors, methodColorEncoding } from "./colors";
