@@ -79,7 +79,8 @@ export async function browserCase(repeats: number): Promise<string> {
     "at the backend (`read`/`readSync`) inside `optimizer.minimize`. Headless Chromium here has no GPU: webgl",
     "and webgpu run on SwiftShader, a CPU emulation, so only the ratios and read counts carry over to a GPU.",
     "GPU programs are the shader dispatches a step makes (`runWebGLProgram` / `runWebGPUProgram` calls, counted",
-    "like the reads): beyond the gradient evaluations they count the methods' own per-parameter arithmetic, which",
-    "runs as tf ops (the fused kernels' tf-ops path) on these backends.",
+    "like the reads): beyond the gradient evaluations they count the methods' own per-parameter arithmetic: one",
+    "shader program per fused-kernel call (`installBackendExtras()` from @flatfit/backends, which the page calls;",
+    "a sum is one or two on webgl), one per tf op where a kernel has no elementwise form (PertOPT's offset).",
   ].join("\n");
 }
