@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { installBackendExtras } from "@flatfit/backends";
 import { buildCnn, buildMlp, cnnSchema, mlpSchema } from "@flatfit/cli";
-import type { PluginSpec } from "@flatfit/core";
+import { METHODS } from "./methods";
 import { assertContract, blobs, gaussian, onBackend, prng, runFitContract, testBackend, type ContractOptions } from "@flatfit/testing";
 
 test.before(async () => {
@@ -50,15 +50,6 @@ const MODELS: Array<{ name: string; model: ContractModel }> = [
   { name: "CLI cnn conv8-BN-conv16 (8×8×1)", model: { build: (seed) => buildCnn(cnnSchema.parse({ name: "cnn" }), [8, 8, 1], 3, seed), data: () => images() } },
 ];
 
-/** Every built-in gradient method (options as the GPU backends' contract test uses), and none. */
-const METHODS: Array<{ name: string; plugins: PluginSpec[] }> = [
-  { name: "no plugins", plugins: [] },
-  { name: "hero", plugins: [{ use: "hero", h: 0.5, gamma: 0.1 }] },
-  { name: "nso", plugins: [{ use: "nso", sigma: 0.05 }] },
-  { name: "seht", plugins: [{ use: "seht", lambda: 0.01 }] },
-  { name: "grad-l1", plugins: [{ use: "grad-l1", lambda: 0.01 }] },
-  { name: "pertopt", plugins: [{ use: "pertopt", eta: 1e3, gamma: 1, beta2: 10 }] },
-];
 
 for (const { name: modelName, model } of MODELS) {
   for (const { name, plugins } of METHODS) {

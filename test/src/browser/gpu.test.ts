@@ -18,19 +18,10 @@
 import test from "ava";
 import { checkFitContract, relError } from "@flatfit/testing";
 import { BrowserHarness, type BackendPage } from "./harness";
-import type { Spec } from "./page/main";
+import { METHODS } from "../methods";
 
 const BACKENDS = ["webgl", "webgpu"] as const;
 
-/** Every built-in gradient method (options as the cpu fused-kernel test uses), and none. */
-const METHODS: Array<{ name: string; plugins: Spec[] }> = [
-  { name: "no plugins", plugins: [] },
-  { name: "hero", plugins: [{ use: "hero", h: 0.5, gamma: 0.1 }] },
-  { name: "nso", plugins: [{ use: "nso", sigma: 0.05 }] },
-  { name: "seht", plugins: [{ use: "seht", lambda: 0.01 }] },
-  { name: "grad-l1", plugins: [{ use: "grad-l1", lambda: 0.01 }] },
-  { name: "pertopt", plugins: [{ use: "pertopt", eta: 1e3, gamma: 1, beta2: 10 }] },
-];
 
 /** The fused kernels that installBackendExtras() compiles into shader programs (every one with an elementwise form). */
 const SHADER_KERNELS = [

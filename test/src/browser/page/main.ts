@@ -16,6 +16,7 @@ import NsoPlugin from "@flatfit/plugin-nso";
 import PertoptPlugin from "@flatfit/plugin-pertopt";
 import QuantizeOnEval from "@flatfit/plugin-quantize-on-eval";
 import SehtPlugin from "@flatfit/plugin-seht";
+import { AsamPlugin, RsamPlugin, SamPlugin, UsamPlugin, WpSgdPlugin } from "@flatfit/plugin-sam";
 import { BackendCounter, blobs, checkFitContract, gaussian, mlp, prng, QuadraticProblem } from "@flatfit/testing";
 
 // flatfit's fused kernels as one shader program each on webgl and webgpu (those with an elementwise form)
@@ -28,6 +29,11 @@ const CLASSES: Record<string, PluginClass> = {
   "grad-l1": GradL1Plugin,
   pertopt: PertoptPlugin,
   "quantize-on-eval": QuantizeOnEval,
+  sam: SamPlugin,
+  usam: UsamPlugin,
+  asam: AsamPlugin,
+  rsam: RsamPlugin,
+  "wp-sgd": WpSgdPlugin,
 };
 
 /** A config as the Node side writes it ({use: "hero", …}), with each `use` turned into its class. */
