@@ -19,21 +19,10 @@ import test from "ava";
 import { checkFitContract, relError } from "@flatfit/testing";
 import { BrowserHarness, type BackendPage } from "./harness";
 import { METHODS } from "../methods";
+import { SHADER_KERNELS } from "../shader-kernels";
 
 const BACKENDS = ["webgl", "webgpu"] as const;
 
-
-/** The fused kernels that installBackendExtras() compiles into shader programs (every one with an elementwise form). */
-const SHADER_KERNELS = [
-  "FlatfitLinearCombination",
-  "FlatfitSumOfSquares",
-  "FlatfitDot",
-  "FlatfitHeroSquaredWeightsTimesGradient",
-  "FlatfitHeroWeightedGradientSquares",
-  "FlatfitPertoptSigma",
-  "FlatfitPertoptMovedSquared",
-  "FlatfitPertoptSecondMoment",
-];
 
 /** float32 agreement of two backends' arithmetic (different summation orders, fused loops vs shaders). */
 const KERNEL_TOLERANCE = 1e-5;

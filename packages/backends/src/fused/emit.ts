@@ -48,6 +48,27 @@ export interface Dialect {
 }
 
 /** A decimal literal that parses back to float32 `v` exactly (9 significant digits), with a point. */
+/**
+ * A shader's constants, each declared once: `name(code)` gives the variable holding `code`
+ * (k0, k1, …), declared by `declare(name, code)` the first time; `declarations` in order.
+ */
+export function constantPool(declare: (name: string, code: string) => string): { name: (code: string) => string; declarations: string[] } {
+  const declarations: string[] = [];
+  const named = new Map<string, string>();
+  return {
+    declarations,
+    name: (code) => {
+      let name = named.get(code);
+      if (name === undefined) {
+        name = `k${named.size}`;
+        named.set(code, name);
+        declarations.push(declare(name, code));
+      }
+      return name;
+    },
+  };
+}
+
 export function decimal(v: number): string {
   const f = Math.fround(v);
   let s = Math.abs(f).toPrecision(9);

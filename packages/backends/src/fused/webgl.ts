@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AnyFusedKernelSpec } from "@flatfit/core";
-import { compileExpr, decimal, sizeOf, type Dialect } from "./emit";
+import { compileExpr, constantPool, decimal, sizeOf, type Dialect } from "./emit";
 import { CodeCache, planCall, type CallPlan } from "./plan";
 
 /** What this module uses of tfjs-backend-webgl's MathBackendWebGL. */
@@ -53,20 +53,10 @@ const inputName = (i: number): string => `X${i}`;
 
 /** GLSL for vec4 values (a texel: four elements). */
 function vec4Dialect(webglVersion: number): Dialect & { constants: string[] } {
-  const constants: string[] = [];
-  const named = new Map<string, string>();
-  const constant = (code: string): string => {
-    let name = named.get(code);
-    if (name === undefined) {
-      name = `k${named.size}`;
-      named.set(code, name);
-      // a variable, not a constant expression: nothing is folded at compile time (a division by 0 stays a value)
-      constants.push(`vec4 ${name} = vec4(${code});`);
-    }
-    return name;
-  };
+  // a variable, not a constant expression: nothing is folded at compile time (a division by 0 stays a value)
+  const { name: constant, declarations } = constantPool((name, code) => `vec4 ${name} = vec4(${code});`);
   return {
-    constants,
+    constants: declarations,
     literal: (v) => constant(v < 0 ? `(${decimal(v)})` : decimal(v)),
     special: (v) => {
       if (Number.isNaN(v)) return constant("NAN");

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AnyFusedKernelSpec } from "@flatfit/core";
-import { compileExpr, decimal, sizeOf, type Dialect } from "./emit";
+import { compileExpr, constantPool, decimal, sizeOf, type Dialect } from "./emit";
 import { planCall, type CallPlan } from "./plan";
 
 /** What this module uses of tfjs-backend-webgpu's WebGPUBackend. */
@@ -64,21 +64,11 @@ const inputName = (i: number): string => `X${i}`;
 
 /** WGSL for f32 values; `index` names the flat index of the element. */
 function f32Dialect(index: string): Dialect & { constants: string[] } {
-  const constants: string[] = [];
-  const named = new Map<string, string>();
-  const constant = (code: string): string => {
-    let name = named.get(code);
-    if (name === undefined) {
-      name = `k${named.size}`;
-      named.set(code, name);
-      // a let, not a const-expression: nothing is evaluated at shader creation (where a division
-      // by 0 or an overflow would be an error)
-      constants.push(`let ${name} = ${code};`);
-    }
-    return name;
-  };
+  // a let, not a const-expression: nothing is evaluated at shader creation (where a division
+  // by 0 or an overflow would be an error)
+  const { name: constant, declarations } = constantPool((name, code) => `let ${name} = ${code};`);
   return {
-    constants,
+    constants: declarations,
     literal: (v) => constant(`${v < 0 ? "-" : ""}${decimal(Math.abs(v))}f`),
     special: (v) => constant(Number.isNaN(v) ? "uniforms.NAN" : v > 0 ? "uniforms.INFINITY" : "-uniforms.INFINITY"),
     input: (i) => `f32(${inputName(i)}[${index}])`,
