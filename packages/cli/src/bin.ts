@@ -5,6 +5,7 @@
  *   flatfit train   --resume runs/NAME    [--epochs N] [--config run.yaml] [--quiet]
  *   flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]
  *   flatfit sweep   --config grid.yaml    [--out DIR] [--workers N] [--quiet]
+ *   flatfit quantize --model <run dir | model dir> --bits 8|16 [--out DIR] [--config run.yaml]
  *   flatfit schema  train|compare|sweep
  *   flatfit new plugin <id> [--dir DIR] [--name NAME]
  * Exit codes: 0 done, 1 failed, 2 bad config or arguments, 130 interrupted.
@@ -14,6 +15,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { FlatfitConfigError } from "@flatfit/core";
 import { compareCommand } from "./commands/compare";
 import { newCommand } from "./commands/new";
+import { quantizeCommand } from "./commands/quantize";
 import { sweepCommand } from "./commands/sweep";
 import { trainCommand, UsageError } from "./commands/train";
 import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
@@ -92,6 +94,17 @@ program
   .addOption(workers().default(undefined, "one per core"))
   .addOption(quiet())
   .action(action(sweepCommand));
+
+program
+  .command("quantize")
+  .description("save a trained model quantized to uint8/uint16 in tfjs's weights format (as tensorflowjs_converter); prints its size and test accuracy beside the float32 model's and the simulated variant's")
+  .option("-m, --model <path>", "a run directory of flatfit train, a folder with model.json, or a model.json")
+  .option("-b, --bits <n>", "8 (uint8) or 16 (uint16)")
+  .option("-p, --preset <name>", "quantization preset: tfjs-converter (the only one tf.loadLayersModel reads back)", "tfjs-converter")
+  .option("-o, --out <dir>", "folder to write, new or empty (default: <run dir>/model-uint8, or <model dir>-uint8)")
+  .option("-c, --config <file>", "train config (or a run's config.resolved.json) whose test data the accuracy is measured on (default: a run directory's own)")
+  .addOption(new Option("--batch-size <n>", "evaluation batch size (default: the config's evaluate.batchSize, 256)").argParser(positiveInt))
+  .action(action(quantizeCommand));
 
 program
   .command("schema")

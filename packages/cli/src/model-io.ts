@@ -47,6 +47,32 @@ export async function saveModelDir(model: tf.LayersModel, dir: string, opts: Sav
   );
 }
 
+/**
+ * A `tf.io.IOHandler` that saves artifacts as they come — quantized weight specs included — to
+ * `dir/model.json` + `dir/weights.bin` (the folder is created), for `saveQuantized`.
+ */
+export function dirSaveHandler(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error("dirSaveHandler: binary (GraphDef) topologies are not supported");
+      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
+      writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+  };
+}
+
 /** model.json's `userDefinedMetadata` (undefined when there is no model.json or no metadata). */
 export function readModelMetadata(location: string): Record<string, unknown> | undefined {
   const file = modelJsonPath(location);

@@ -16,7 +16,8 @@ function isLayersModel(m: unknown): m is tf.LayersModel {
   return !!o && typeof o.fit === "function" && typeof o.compile === "function" && Array.isArray(o.inputs);
 }
 
-function checkShapes(model: tf.LayersModel, inputShape: number[], classes: number, what: string): void {
+/** Throws when `model` does not take examples of `inputShape` or does not output `classes` values; `what` names the model. */
+export function checkShapes(model: tf.LayersModel, inputShape: number[], classes: number, what: string): void {
   const input = model.inputs[0].shape.slice(1);
   const fits = input.length === inputShape.length && input.every((d, i) => d === null || d === inputShape[i]);
   if (!fits) {
