@@ -6,6 +6,9 @@
  *   flatfit compare --config compare.yaml [--out DIR] [--workers N] [--quiet]
  *   flatfit sweep   --config grid.yaml    [--out DIR] [--workers N] [--quiet]
  *   flatfit quantize --model <run dir | model dir> --bits 8|16 [--out DIR] [--config run.yaml]
+ *   flatfit sweep|compare … --queue redis://… [--detach]   # trials as jobs for workers on any machine
+ *   flatfit worker  --queue redis://… [--concurrency N] [--artifacts DIR] [--allow-plugin-paths]
+ *   flatfit status  --queue redis://… [--name NAME]
  *   flatfit schema  train|compare|sweep
  *   flatfit new plugin <id> [--dir DIR] [--name NAME]
  * Exit codes: 0 done, 1 failed, 2 bad config or arguments, 130 interrupted.
@@ -17,6 +20,9 @@ import { compareCommand } from "./commands/compare";
 import { newCommand } from "./commands/new";
 import { quantizeCommand } from "./commands/quantize";
 import { sweepCommand } from "./commands/sweep";
+import { redact } from "./queue/connection";
+import { statusCommand } from "./queue/status";
+import { workerCommand } from "./queue/worker";
 import { trainCommand, UsageError } from "./commands/train";
 import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
 
@@ -43,14 +49,14 @@ function action<T>(run: (opts: T) => Promise<number>): (opts: T) => Promise<void
       process.exitCode = await run(opts);
     } catch (err) {
       if (err instanceof FlatfitConfigError) {
-        process.stderr.write(`${err.message}\n`);
+        process.stderr.write(`${redact(err.message)}\n`);
         process.exitCode = 2;
       } else if (err instanceof UsageError) {
-        process.stderr.write(`flatfit ${err.message}\n`);
+        process.stderr.write(`flatfit ${redact(err.message)}\n`);
         process.exitCode = 2;
       } else {
         const e = err as Error;
-        process.stderr.write(`flatfit: ${process.env.FLATFIT_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
+        process.stderr.write(`flatfit: ${redact(process.env.FLATFIT_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err)))}\n`);
         process.exitCode = 1;
       }
     }
@@ -65,6 +71,8 @@ const program = new Command("flatfit")
 
 const config = () => new Option("-c, --config <file>", "config file (.yaml, .yml or .json)").makeOptionMandatory();
 const quiet = () => new Option("-q, --quiet", "no progress bars: one line per epoch");
+const queue = () => new Option("--queue <url>", "run the trials on a Redis job queue: redis://[:password@]host:port[/db] or rediss://… (default: $FLATFIT_QUEUE; neither: in this process)");
+const detach = () => new Option("--detach", "with --queue: enqueue the trials and return");
 const workers = () => new Option("-w, --workers <n>", "parallel trainings in worker threads").argParser(positiveInt);
 
 program
@@ -84,6 +92,8 @@ program
   .option("-o, --out <dir>", "output folder (default: runs/<name>)")
   .addOption(workers())
   .addOption(quiet())
+  .addOption(queue())
+  .addOption(detach())
   .action(action(compareCommand));
 
 program
@@ -93,7 +103,26 @@ program
   .option("-o, --out <dir>", "output folder (default: runs/<name>)")
   .addOption(workers().default(undefined, "one per core"))
   .addOption(quiet())
+  .addOption(queue())
+  .addOption(detach())
   .action(action(sweepCommand));
+
+program
+  .command("worker")
+  .description("take trials from a Redis job queue and train them (until Ctrl-C, which returns the running trials to the queue)")
+  .addOption(queue())
+  .addOption(new Option("--concurrency <n>", "trials at a time, each in its own thread").argParser(positiveInt).default(1))
+  .option("--artifacts <dir>", "save each trial's run directory (model included) in DIR/<trial id> (default: models are not kept)")
+  .option("--allow-plugin-paths", "load plugins and model modules that a job gives by path (default: only built-in ids and installed packages)")
+  .addOption(new Option("--stalled-after <seconds>", "a trial whose worker has not renewed its lock for this long is handed to another worker").argParser(positiveInt).default(30))
+  .action(action(workerCommand));
+
+program
+  .command("status")
+  .description("where the sweeps and comparisons on a Redis job queue stand; with --name, each trial and the table so far")
+  .addOption(queue())
+  .option("-n, --name <name>", "the sweep's or comparison's name (its config's name, or the config file's name)")
+  .action(action(statusCommand));
 
 program
   .command("quantize")
@@ -125,6 +154,6 @@ program
   .action(async (kind: string, id: string, opts: { dir?: string; name?: string }) => action(() => newCommand(kind, id, opts))(undefined));
 
 program.parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`flatfit: ${(err as Error).message}\n`);
+  process.stderr.write(`flatfit: ${redact((err as Error).message)}\n`);
   process.exitCode = 1;
 });

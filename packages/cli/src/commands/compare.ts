@@ -4,17 +4,15 @@
  * several seeds each method's paired difference to the baseline method (95% CI), and
  * writes DIR/report.html, DIR/results.json and a run directory per method and seed (DIR/runs/).
  */
-import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { differenceRows, renderReport, summaryRows } from "@flatfit/report";
-import { buildCompareReport } from "../compare/report";
 import { compareJobs } from "../compare/jobs";
+import { finishCompare } from "../compare/output";
 import { loadCompareConfig } from "../config/load";
 import { describeModel } from "../model-source";
 import { runJobs } from "../parallel/pool";
 import { TerminalProgress } from "../progress";
-import { writeJsonAtomic } from "../run-dir";
-import { formatTable } from "../table";
+import { queueCompare } from "../queue/compare";
+import { queueUrlFrom } from "../queue/connection";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
 export interface CompareOptions {
@@ -22,9 +20,14 @@ export interface CompareOptions {
   out?: string;
   workers?: number;
   quiet?: boolean;
+  /** redis://… : enqueue the trainings for `flatfit worker`s instead of running them here (also $FLATFIT_QUEUE). */
+  queue?: string;
+  /** With a queue: enqueue and return. */
+  detach?: boolean;
 }
 
 export async function compareCommand(opts: CompareOptions): Promise<number> {
+  if (queueUrlFrom(opts.queue) !== undefined) return queueCompare(opts);
   const started = performance.now();
   const { config, dir, file } = await loadCompareConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
@@ -48,24 +51,7 @@ export async function compareCommand(opts: CompareOptions): Promise<number> {
       },
     });
     terminal.stop();
-    const report = buildCompareReport(config, outcomes, workers);
-    const { header, rows } = summaryRows(report);
-    const html = path.join(out, "report.html");
-    writeJsonAtomic(path.join(out, "results.json"), report);
-    writeFileSync(html, await renderReport(report));
-    terminal.log("");
-    terminal.log(`${report.title} — test accuracy (%) after quantization to each bit-width, mean ± std over ${config.seeds.length} seed(s)`);
-    terminal.log(formatTable(header, rows));
-    const diff = differenceRows(report);
-    if (diff) {
-      terminal.log("");
-      terminal.log(`${diff.legend}:`);
-      terminal.log(formatTable(diff.header, diff.rows));
-    }
-    terminal.log("");
-    terminal.log(`data: ${report.setup.data}`);
-    terminal.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s on ${report.machine}`);
-    terminal.log(`report: ${html}`);
+    await finishCompare(config, outcomes, workers, out, (l) => terminal.log(l), started);
     return 0;
   } finally {
     terminal.stop();

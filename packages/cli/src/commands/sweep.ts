@@ -13,9 +13,11 @@ import { runJobs } from "../parallel/pool";
 import { fmt, TerminalProgress } from "../progress";
 import { writeJsonAtomic } from "../run-dir";
 import type { Trial } from "../sweep/grid";
-import { defaultOrder, metricValue, rankBy } from "../sweep/rank";
-import { formatTable } from "../table";
+import { defaultOrder, metricValue } from "../sweep/rank";
+import { rankSweep, writeSweepResults } from "../sweep/report";
 import type { TrainOutcome } from "../training/run";
+import { queueUrlFrom } from "../queue/connection";
+import { queueSweep } from "../queue/sweep";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
 export interface SweepOptions {
@@ -23,6 +25,10 @@ export interface SweepOptions {
   out?: string;
   workers?: number;
   quiet?: boolean;
+  /** redis://… : enqueue the trials for `flatfit worker`s instead of running them here (also $FLATFIT_QUEUE). */
+  queue?: string;
+  /** With a queue: enqueue and return. */
+  detach?: boolean;
 }
 
 interface TrialRecord {
@@ -43,12 +49,13 @@ export function readTrial(trialsDir: string, id: string): TrialRecord | undefine
   }
 }
 
-const short = (a: Record<string, unknown>) =>
+export const short = (a: Record<string, unknown>) =>
   Object.entries(a)
     .map(([k, v]) => `${k.split(/[.[\]]/).filter(Boolean).pop()}=${JSON.stringify(v)}`)
     .join(" ");
 
 export async function sweepCommand(opts: SweepOptions): Promise<number> {
+  if (queueUrlFrom(opts.queue) !== undefined) return queueSweep(opts);
   const { config, dir, file } = await loadSweepConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
   const trialsDir = path.join(out, "trials");
@@ -84,21 +91,14 @@ export async function sweepCommand(opts: SweepOptions): Promise<number> {
     release();
   }
 
-  const records = trials.map((t) => ({ t, rec: readTrial(trialsDir, t.id) })).filter((r): r is { t: Trial; rec: TrialRecord } => r.rec !== undefined);
-  const ranked = rankBy(records, (r) => metricValue(r.rec.outcome, metric), order);
-  const keys = Object.keys(grid);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-  const rows = ranked.map((r) => [String(r.rank), r.trial.t.id, ...keys.map((k) => JSON.stringify(r.trial.t.assignment[k])), r.value === undefined ? "–" : fmt(r.value), fmt(mean(r.trial.rec.outcome.secondsPerEpoch))]);
-  terminal.log("");
-  terminal.log(`trials ranked by ${metric} (${order === "max" ? "highest" : "lowest"} first):`);
-  terminal.log(formatTable(["rank", "trial", ...keys, metric, "s / epoch"], rows));
-  writeJsonAtomic(path.join(out, "results.json"), {
-    metric,
-    order,
-    grid,
-    complete: records.length === trials.length,
-    trials: ranked.map((r) => ({ rank: r.rank, id: r.trial.t.id, assignment: r.trial.t.assignment, value: r.value ?? null, evaluation: r.trial.rec.outcome.evaluation ?? null, secondsPerEpoch: mean(r.trial.rec.outcome.secondsPerEpoch), file: `trials/${r.trial.t.id}.json` })),
+  const finished = trials.flatMap((t) => {
+    const rec = readTrial(trialsDir, t.id);
+    return rec ? [{ id: t.id, assignment: t.assignment, outcome: rec.outcome }] : [];
   });
+  const ranking = rankSweep(finished, grid, metric, order);
+  terminal.log("");
+  for (const line of ranking.lines) terminal.log(line);
+  writeSweepResults(out, ranking, grid, metric, order, finished.length === trials.length);
   terminal.log(`results: ${path.join(out, "results.json")}${failures ? ` (${failures} trial(s) failed; rerun the command to retry them)` : ""}`);
   return failures ? 1 : 0;
 }
