@@ -126,6 +126,7 @@ export function summarize(config: TrainConfig, outcome: TrainOutcome): Record<st
     ...(outcome.partialEpoch ? { interruptedAt: { epoch: outcome.partialEpoch.epoch + 1, batchesDone: outcome.partialEpoch.batches, logs: outcome.partialEpoch.logs } } : {}),
     final: last ?? null,
     test: outcome.evaluation ? Object.fromEntries(outcome.evaluation.map((r) => [r.variant, { loss: r.loss, ...r.metrics }])) : null,
+    ...(outcome.trainEvaluation ? { train: { loss: outcome.trainEvaluation.loss, ...outcome.trainEvaluation.metrics } } : {}),
     hessianTrace: outcome.hessianTrace ?? null,
     secondsPerEpoch: mean ?? null,
     seconds: outcome.seconds,

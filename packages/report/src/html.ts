@@ -81,6 +81,7 @@ export function columns(r: CompareReport): Column[] {
       unit: "points",
     })),
     { key: "hessianTrace", header: "tr H", stat: (m: MethodResult) => m.hessianTrace, cell: (s: Stat | undefined) => num(s), diff: signedAuto, unit: "" },
+    ...(r.methods.some((m) => m.lossGap) ? [{ key: "lossGap", header: "test−train loss", stat: (m: MethodResult) => m.lossGap, cell: (s: Stat | undefined) => num(s, 4), diff: signedAuto, unit: "" }] : []),
     ...logged.map((c) => ({ key: c.key, header: c.header, stat: (m: MethodResult) => finalEpochStat(m, c.key), cell: (s: Stat | undefined) => num(s, 4), diff: signedAuto, unit: "" })),
     { key: "secondsPerEpoch", header: "s / epoch", stat: (m: MethodResult) => m.secondsPerEpoch, cell: (s: Stat | undefined) => num(s, 3), diff: signedAuto, unit: "s" },
   ];

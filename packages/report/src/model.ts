@@ -43,6 +43,8 @@ export interface MethodResult {
   secondsPerEpoch: Stat;
   /** Hessian trace at the end of training (if measured). */
   hessianTrace?: Stat;
+  /** Test loss minus training-split loss of the final float32 model (if measured: the CLI's `trainLoss`). */
+  lossGap?: Stat;
   /** A loss-landscape slice around the final weights of the first seed (if measured). */
   landscape?: LandscapeGrid;
   /**
@@ -145,11 +147,12 @@ function reviveMethod(x: unknown, i: number): MethodResult {
       : [],
     secondsPerEpoch: reviveStat(m.secondsPerEpoch) ?? NOT_MEASURED,
     hessianTrace: trace,
+    lossGap: reviveStat(m.lossGap),
     landscape: scape && { alphas: numbers(scape.alphas), betas: numbers(scape.betas), values: Array.isArray(scape.values) ? scape.values.map(numbers) : [] },
     differences: isObject(m.differences) ? reviveRecord(m.differences, reviveDifference) : undefined,
   } as MethodResult;
   // no keys for what is absent: a whole report comes back deep-equal
-  for (const k of ["hessianTrace", "landscape", "differences"] as const) if (out[k] === undefined) delete out[k];
+  for (const k of ["hessianTrace", "lossGap", "landscape", "differences"] as const) if (out[k] === undefined) delete out[k];
   return out;
 }
 

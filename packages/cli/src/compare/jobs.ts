@@ -15,6 +15,7 @@ export function methodConfig(c: CompareConfig, method: Method, seed: number): Tr
     ...c.base,
     seed,
     optimizer: method.optimizer ?? c.base.optimizer,
+    batchSize: method.batchSize ?? c.base.batchSize,
     plugins: [...method.plugins, ...c.base.plugins],
     landscape: seed === c.seeds[0] ? c.base.landscape : undefined,
   };

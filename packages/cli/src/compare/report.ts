@@ -38,7 +38,7 @@ function setup(c: CompareConfig, first: TrainOutcome, workers: number): Record<s
     data: first.data.description + (b.data.labelNoise ? " (counts of the first seed; each seed draws its own noise)" : ""),
     model: describeModel(b.model),
     optimizer: describeOptimizer(b.optimizer),
-    training: `${b.epochs} epochs, batch size ${b.batchSize}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
+    training: `${b.epochs} epochs, batch size ${b.batchSize}${c.methods.some((m) => m.batchSize !== undefined) ? ` (per method: ${c.methods.map((m) => `${m.name} ${m.batchSize ?? b.batchSize}`).join(", ")})` : ""}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
   };
   if (b.plugins.length) s["plugins of every method"] = b.plugins.map((p) => p.use).join(", ");
   for (const q of quantizationSetups(b.evaluate)) {
@@ -53,6 +53,7 @@ function setup(c: CompareConfig, first: TrainOutcome, workers: number): Record<s
       `vᵀHv from forward and backward differences of gradients (step ${c.relativeStep.toExponential()}·‖W‖), a probe whose two sides disagree (it crosses a ReLU kink) is redrawn; ± in the table is the std over seeds`;
   }
   if (b.landscape) s["loss landscape"] = `${b.landscape.steps}×${b.landscape.steps} grid over ±${b.landscape.range} along two filter-normalized random directions, first ${b.landscape.maxSamples} test examples, first seed`;
+  if (b.trainLoss) s["test−train loss"] = "the final float32 model's loss on the test split minus its loss on the whole training split (the labels it trained on), inference mode; ± is the std over seeds";
   s["s / epoch"] = `wall time of an epoch's training and validation, mean over seeds; ${workers} training(s) in parallel`;
   s.backend = first.backend;
   return s;
@@ -85,6 +86,7 @@ export function buildCompareReport(c: CompareConfig, outcomes: Map<string, Train
     const ran = c.seeds.filter((s) => outcomes.has(jobId(c, i, s)));
     const outs = ran.map((s) => outcomes.get(jobId(c, i, s))!);
     const traces = outs.map((o) => o.hessianTrace?.value).filter((v): v is number => v !== undefined);
+    const gaps = outs.map((o) => (o.trainEvaluation && o.evaluation?.[0] ? o.evaluation[0].loss - o.trainEvaluation.loss : undefined)).filter((v): v is number => v !== undefined);
     return {
       name: m.name,
       plugins: [...m.plugins, ...c.base.plugins],
@@ -96,6 +98,7 @@ export function buildCompareReport(c: CompareConfig, outcomes: Map<string, Train
       ),
       secondsPerEpoch: stat(outs.map((o) => mean(o.secondsPerEpoch))),
       ...(traces.length === outs.length && traces.length > 0 ? { hessianTrace: stat(traces) } : {}),
+      ...(gaps.length === outs.length && gaps.length > 0 ? { lossGap: stat(gaps) } : {}),
       ...(outs[0]?.landscape ? { landscape: outs[0].landscape } : {}),
     };
   });

@@ -40,7 +40,7 @@ function resolveData(spec: DataSpec, baseDir: string): DataSpec {
 const NAME = /^[\w.-]+$/;
 
 /** The order fields are written in (as the README's table lists them); others follow. */
-const ORDER = ["name", "model", "data", "optimizer", "plugins", "epochs", "batchSize", "validationSplit", "seed", "evaluate", "curvature", "landscape", "backend", "logLevel"];
+const ORDER = ["name", "model", "data", "optimizer", "plugins", "epochs", "batchSize", "validationSplit", "trainLoss", "seed", "evaluate", "curvature", "landscape", "backend", "logLevel"];
 
 /**
  * `config` (loaded and validated from a file in `baseDir`) as the run records it. `file`, when

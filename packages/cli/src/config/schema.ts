@@ -132,6 +132,11 @@ export const trainFields = {
   batchSize: int(1, "batchSize").default(32),
   /** Hold out the last fraction of the training split for validation (default: validate on the test split). */
   validationSplit: fraction("validationSplit").optional(),
+  /**
+   * Also evaluate the final float32 model on the whole training split (the labels it trained on):
+   * summary.json's `train`, and in compare a "test−train loss" column (test loss minus this loss).
+   */
+  trainLoss: z.boolean().optional(),
   seed: int(0, "seed").max(2 ** 32 - 1).default(1),
   evaluate: evaluateSchema.prefault({}),
   curvature: block(curvatureSchema),
@@ -148,6 +153,8 @@ export const methodSchema = z.strictObject({
   plugins: z.array(z.unknown()).default([]),
   /** Overrides the base optimizer for this method. */
   optimizer: optimizerSchema.optional(),
+  /** Overrides the base batch size for this method (e.g. one method per batch size, PertOPT Fig. 4). */
+  batchSize: int(1, "batchSize").optional(),
 });
 
 const workers = int(1, "workers").optional();

@@ -28,6 +28,8 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   validationSplit?: number;
+  /** Evaluate the final model on the training split too (compare: a test−train loss column). */
+  trainLoss?: boolean;
   seed: number;
   evaluate: EvaluateSpec;
   curvature?: CurvatureSpec;
@@ -40,6 +42,7 @@ export interface Method {
   name: string;
   plugins: PluginSpec[];
   optimizer?: OptimizerSpec;
+  batchSize?: number;
 }
 
 export interface CompareConfig {

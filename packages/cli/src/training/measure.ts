@@ -3,7 +3,7 @@
  * each quantization setup of the `evaluate` block at each of its bit-widths), the Hessian trace (Hutchinson, on a fixed test
  * subset with fixed probes, so that runs compare), and a 2-D loss-landscape slice.
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { createFlatfit, type EvalRow, type Flatfit, type LogSink } from "@flatfit/core";
 import { modelLossLandscape } from "@flatfit/metrics";
 import type { LandscapeGrid } from "@flatfit/report";
@@ -31,6 +31,15 @@ export async function evaluateRun(ff: Flatfit, model: tf.LayersModel, test: Data
   } finally {
     q.dispose();
   }
+}
+
+/** The float32 model's loss and metrics on one split (e.g. the training split, for the test−train loss gap). */
+export async function evaluateSplit(model: tf.LayersModel, split: Data, batchSize: number): Promise<{ loss: number; metrics: Record<string, number> }> {
+  const out = model.evaluate(split.x, split.y, { batchSize });
+  const values = await Promise.all((Array.isArray(out) ? out : [out]).map(async (t) => (await t.data())[0]));
+  tf.dispose(out);
+  const names = model.metricsNames;
+  return { loss: values[0], metrics: Object.fromEntries(names.slice(1).map((n, i) => [n, values[i + 1]])) };
 }
 
 export async function measureTrace(model: tf.LayersModel, test: Data, spec: CurvatureSpec): Promise<TraceRecord> {

@@ -19,7 +19,7 @@ import type { ProgressSink } from "../progress";
 import { withSeededMathRandom } from "../seeded-random";
 import { EpochTimer, Recorder, type EpochLogs } from "./callbacks";
 import { EpochSeeding, orderAfter } from "./epoch-order";
-import { evaluateRun, measureLandscape, measureTrace } from "./measure";
+import { evaluateRun, evaluateSplit, measureLandscape, measureTrace } from "./measure";
 import { EpochTraceCallback, type TraceRecord } from "./trace";
 
 export interface TrainJob {
@@ -54,6 +54,8 @@ export interface TrainOutcome {
   secondsPerEpoch: number[];
   /** `ff.evaluate` rows on the test data (absent when interrupted). */
   evaluation?: EvalRow[];
+  /** With `trainLoss`: the final float32 model on the whole training split (absent when interrupted). */
+  trainEvaluation?: { loss: number; metrics: Record<string, number> };
   hessianTrace?: TraceRecord;
   landscape?: LandscapeGrid;
   data: DataInfo;
@@ -150,6 +152,7 @@ export async function runTraining(job: TrainJob, env: RunEnv = {}): Promise<RunR
       };
       if (!interrupted) {
         outcome.evaluation = await evaluateRun(ff, model, test, c.evaluate, logSink);
+        if (c.trainLoss) outcome.trainEvaluation = await evaluateSplit(model, train, c.evaluate.batchSize);
         if (c.curvature) outcome.hessianTrace = await measureTrace(model, test, c.curvature);
         if (c.landscape) outcome.landscape = await measureLandscape(model, test, c.landscape);
       }

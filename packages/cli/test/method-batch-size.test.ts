@@ -1,0 +1,77 @@
+import test from "ava";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { CompareReport } from "@flatfit/report";
+import { runBin, tempDir, writeConfig } from "./helpers";
+
+// Two methods that differ only in batch size (a method's own `batchSize`), with `trainLoss: true`:
+// every run is also evaluated on its training split, and the table gets a test−train loss column.
+const dir = tempDir("flatfit-compare-bs-");
+const out = path.join(dir, "out");
+const SEEDS = [1, 2];
+let result: Awaited<ReturnType<typeof runBin>>;
+let report: CompareReport;
+
+test.before(async () => {
+  const config = writeConfig(
+    dir,
+    "compare.yaml",
+    `
+name: bs
+model: { name: mlp, hidden: [12] }
+data: { name: mnist, trainLimit: 100, testLimit: 50, layout: flat }
+epochs: 1
+batchSize: 20
+seeds: [1, 2]
+workers: 2
+trainLoss: true
+curvature: false
+landscape: false
+evaluate: { bits: [] }
+methods:
+  - { name: small, batchSize: 10 }
+  - { name: base }
+`,
+  );
+  result = await runBin(["compare", "--config", config, "--out", out, "--quiet"]);
+  report = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
+});
+
+const runFile = (method: string, seed: number, file: string) => JSON.parse(readFileSync(path.join(out, "runs", `${method}-seed${seed}`, file), "utf8"));
+
+test("a method's batchSize overrides the base one; the others keep it", (t) => {
+  t.is(result.code, 0, result.stderr);
+  for (const s of SEEDS) {
+    t.is(runFile("small", s, "config.resolved.json").batchSize, 10);
+    t.is(runFile("base", s, "config.resolved.json").batchSize, 20);
+    t.true(runFile("small", s, "config.resolved.json").trainLoss);
+  }
+  t.regex(report.setup.training, /batch size 20 \(per method: small 10, base 20\)/);
+});
+
+test("trainLoss: summary.json has the training-split row, and the column is test loss minus it, seed by seed", (t) => {
+  t.regex(result.stdout, /^method +float32 acc \(%\) +tr H +test−train loss +s \/ epoch$/m);
+  t.regex(result.stdout, /^method +Δ float32 acc \(points\) +Δ tr H +Δ test−train loss +Δ s \/ epoch$/m);
+  for (const [i, m] of ["small", "base"].entries()) {
+    const gaps = SEEDS.map((s) => {
+      const summary = runFile(m, s, "summary.json");
+      t.true(Number.isFinite(summary.train.loss) && summary.train.acc >= 0 && summary.train.acc <= 1, `${m} ${s}`);
+      return summary.test.float32.loss - summary.train.loss;
+    });
+    t.deepEqual(report.methods[i].lossGap?.values, gaps, m);
+  }
+  const d = report.methods[1].differences!.lossGap;
+  t.deepEqual(d.values, [0, 1].map((k) => report.methods[1].lossGap!.values[k] - report.methods[0].lossGap!.values[k]));
+});
+
+test("a method's batchSize must be a positive integer", async (t) => {
+  const bad = writeConfig(dir, "bad.yaml", `
+model: mlp
+data: mnist
+methods:
+  - { name: a, batchSize: 0 }
+`);
+  const r = await runBin(["compare", "--config", bad]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /bad\.yaml:4:\d+: methods\[0\]\.batchSize: batchSize must be ≥ 1/);
+});
