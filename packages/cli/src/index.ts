@@ -36,3 +36,8 @@ export { writeCheckpoint, readCheckpoint, clearCheckpoint, CHECKPOINT } from "./
 export { epochRandom, orderAfter, EpochSeeding } from "./training/epoch-order";
 export { UsageError } from "./commands/train";
 export type { EpochPoint, ResumeFrom } from "./training/run";
+export { parseQueueUrl, queueUrlFrom, redact, connect, QUEUE_NAME, QUEUE_ENV, type QueueTarget } from "./queue/connection";
+export { openQueue, enqueueTrials, ATTEMPTS, type TrialJobData, type QueuedTrial, type TrialQueue } from "./queue/enqueue";
+export { readResults, readManifest, storeResult, type TrialResult, type Manifest } from "./queue/results";
+export { workerCommand, type WorkerOptions } from "./queue/worker";
+export { statusCommand, type StatusOptions } from "./queue/status";

@@ -11,6 +11,7 @@ import { finishCompare } from "../compare/output";
 import type { CompareOptions } from "../commands/compare";
 import { defaultOutDir, onExit } from "../commands/common";
 import { loadCompareConfig } from "../config/load";
+import { trainFields, type TrainConfig } from "../config/schema";
 import { TerminalProgress } from "../progress";
 import { trialId } from "../sweep/grid";
 import type { TrainOutcome } from "../training/run";
@@ -18,12 +19,16 @@ import { follow } from "./follow";
 import { saveManifest, type ManifestTrial } from "./results";
 import { enqueueLine, openSession } from "./session";
 
+const TRAIN_FIELDS = Object.keys(trainFields).filter((k) => k !== "$schema");
+const trainOnly = (c: TrainConfig): TrainConfig => Object.fromEntries(Object.entries(c).filter(([k]) => TRAIN_FIELDS.includes(k))) as unknown as TrainConfig;
+
 export async function queueCompare(opts: CompareOptions): Promise<number> {
   const started = performance.now();
   const { config, dir, file } = await loadCompareConfig(opts.config);
   const name = config.name ?? path.basename(file).replace(/\.(ya?ml|json)$/i, "");
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
-  const specs = compareJobs(config, dir, out);
+  // a method's config carries the comparison's own fields (methods, seeds, …): a trial is the training fields alone
+  const specs = compareJobs(config, dir, out).map((s) => ({ ...s, job: { ...s.job, config: trainOnly(s.job.config) } }));
   const listed: ManifestTrial[] = specs.map((s) => ({ id: trialId(s.job.config), label: s.job.label, assignment: { run: s.id } }));
   const terminal = new TerminalProgress(!opts.quiet);
   const s = await openSession(opts.queue);
