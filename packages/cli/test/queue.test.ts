@@ -1,5 +1,5 @@
 import test from "ava";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { connect, openQueue, parseQueueUrl, redact, UsageError } from "@flatfit/cli";
 import { runBin, tempDir, writeConfig, type Running } from "./helpers";
@@ -103,6 +103,34 @@ q("poisoned jobs fail alone, each with its reason: a config error (field and acc
   await queue.close();
   await stopWorker(w);
   t.regex(w.stdout, /rejected: bad-config/);
+});
+
+q("with --allow-plugin-paths a worker loads a plugin by path; a trial that throws is tried 3 times, then failed with its error, while the others complete", async (t) => {
+  const url = redis!.url(4);
+  const plugin = path.join(dir, "throws.js");
+  writeFileSync(plugin, `module.exports = class ThrowsPlugin { static id = "throws"; apply(hooks) { hooks.gradient.tap("throws", () => () => { throw new Error("this plugin throws in every step"); }); } };\n`);
+  const config = writeConfig(
+    dir,
+    "throwing.yaml",
+    `
+model: { name: mlp, hidden: [8] }
+data: { name: mnist, trainLimit: 100, testLimit: 50, layout: flat }
+epochs: 1
+batchSize: 20
+plugins: [{ use: ./throws.js }]
+grid:
+  "plugins": [[{ use: ./throws.js }], []]
+`,
+  );
+  const w = startWorker(url, ["--allow-plugin-paths"]);
+  workers.push(w);
+  const r = await runBin(["sweep", "--config", config, "--queue", url, "--out", path.join(dir, "t"), "--quiet"]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stdout, /failed after 3 attempt\(s\): .*this plugin throws in every step/);
+  t.regex(r.stdout, /1 trial\(s\) failed; run the same command to retry them/);
+  t.is(accuracies(path.join(dir, "t")).size, 1);
+  t.is((w.stdout.match(/^failed: .*this plugin throws/gm) ?? []).length, 3);
+  await stopWorker(w);
 });
 
 q("compare on the queue prints the comparison table and writes report.html from the stored results", async (t) => {
