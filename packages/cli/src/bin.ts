@@ -21,8 +21,8 @@ import { newCommand } from "./commands/new";
 import { quantizeCommand } from "./commands/quantize";
 import { sweepCommand } from "./commands/sweep";
 import { redact } from "./queue/connection";
-import { statusCommand } from "./queue/status";
-import { workerCommand } from "./queue/worker";
+import type { StatusOptions } from "./queue/status";
+import type { WorkerOptions } from "./queue/worker";
 import { trainCommand, UsageError } from "./commands/train";
 import { cliJsonSchema, type ConfigKind } from "./config/json-schema";
 
@@ -115,14 +115,14 @@ program
   .option("--artifacts <dir>", "save each trial's run directory (model included) in DIR/<trial id> (default: models are not kept)")
   .option("--allow-plugin-paths", "load plugins and model modules that a job gives by path (default: only built-in ids and installed packages)")
   .addOption(new Option("--stalled-after <seconds>", "a trial whose worker has not renewed its lock for this long is handed to another worker").argParser(positiveInt).default(30))
-  .action(action(workerCommand));
+  .action(action(async (o: WorkerOptions) => (await import("./queue/worker")).workerCommand(o)));
 
 program
   .command("status")
   .description("where the sweeps and comparisons on a Redis job queue stand; with --name, each trial and the table so far")
   .addOption(queue())
   .option("-n, --name <name>", "the sweep's or comparison's name (its config's name, or the config file's name)")
-  .action(action(statusCommand));
+  .action(action(async (o: StatusOptions) => (await import("./queue/status")).statusCommand(o)));
 
 program
   .command("quantize")

@@ -131,6 +131,8 @@ grid:
   t.is(accuracies(path.join(dir, "t")).size, 1);
   t.is((w.stdout.match(/^failed: .*this plugin throws/gm) ?? []).length, 3);
   await stopWorker(w);
+  const again = await runBin(["sweep", "--config", config, "--queue", url, "--detach"]);
+  t.regex(again.stdout, /0 trial\(s\) added, 0 on the queue already, 1 finished before \(kept\), 1 failed before \(retried\)/);
 });
 
 q("compare on the queue prints the comparison table and writes report.html from the stored results", async (t) => {

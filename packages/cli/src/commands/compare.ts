@@ -11,7 +11,6 @@ import { loadCompareConfig } from "../config/load";
 import { describeModel } from "../model-source";
 import { runJobs } from "../parallel/pool";
 import { TerminalProgress } from "../progress";
-import { queueCompare } from "../queue/compare";
 import { queueUrlFrom } from "../queue/connection";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
@@ -27,7 +26,7 @@ export interface CompareOptions {
 }
 
 export async function compareCommand(opts: CompareOptions): Promise<number> {
-  if (queueUrlFrom(opts.queue) !== undefined) return queueCompare(opts);
+  if (queueUrlFrom(opts.queue) !== undefined) return (await import("../queue/compare")).queueCompare(opts); // BullMQ loads only in queue mode
   const started = performance.now();
   const { config, dir, file } = await loadCompareConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));

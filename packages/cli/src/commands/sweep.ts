@@ -17,7 +17,6 @@ import { defaultOrder, metricValue } from "../sweep/rank";
 import { rankSweep, writeSweepResults } from "../sweep/report";
 import type { TrainOutcome } from "../training/run";
 import { queueUrlFrom } from "../queue/connection";
-import { queueSweep } from "../queue/sweep";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
 export interface SweepOptions {
@@ -55,7 +54,7 @@ export const short = (a: Record<string, unknown>) =>
     .join(" ");
 
 export async function sweepCommand(opts: SweepOptions): Promise<number> {
-  if (queueUrlFrom(opts.queue) !== undefined) return queueSweep(opts);
+  if (queueUrlFrom(opts.queue) !== undefined) return (await import("../queue/sweep")).queueSweep(opts); // BullMQ loads only in queue mode
   const { config, dir, file } = await loadSweepConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
   const trialsDir = path.join(out, "trials");

@@ -3,7 +3,7 @@
  * $FLATFIT_QUEUE). Parses and checks the URL, opens ioredis connections for BullMQ, and redacts
  * the password from every text that leaves the process (one helper: `redact`).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { UsageError } from "../commands/train";
 
 export const QUEUE_ENV = "FLATFIT_QUEUE";
@@ -69,6 +69,7 @@ export function parseQueueUrl(url: string, source = "--queue"): QueueTarget {
 
 /** A new ioredis connection; the first connect must succeed within `timeoutMs`, later drops are reconnected. */
 export async function connect(target: QueueTarget, timeoutMs = 10_000): Promise<Redis> {
+  const { Redis } = await import("ioredis"); // loaded only in queue mode
   const redis = new Redis({ ...target.options, lazyConnect: true });
   let lastError = "";
   redis.on("error", (err: Error) => (lastError = err.message));
