@@ -1,8 +1,9 @@
 import test from "ava";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { connect, openQueue, parseQueueUrl, redact, UsageError } from "@flatfit/cli";
-import { runBin, tempDir, writeConfig, type Running } from "./helpers";
+import { BIN, runBin, tempDir, writeConfig, type Running } from "./helpers";
 import { accuracies, gridConfig, SECOND_PASS, startWorker, stopWorker } from "./queue-helpers";
 import { TestRedis } from "./redis";
 
@@ -29,6 +30,13 @@ test("queue URLs: checked with the field and the accepted forms named; the passw
   t.truthy(target.options.tls);
   t.is(target.shown, "rediss://user:***@example.org:6380/2");
   t.is(redact("auth p@ss failed for p%40ss"), "auth *** failed for ***");
+});
+
+test("without a queue the CLI loads neither BullMQ nor ioredis", async (t) => {
+  const hook = path.join(dir, "count-queue-modules.js");
+  writeFileSync(hook, `process.on("exit", () => process.stderr.write("queue modules: " + Object.keys(require.cache).filter((f) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(f)).length + "\\n"));\n`);
+  const r = await new Promise<string>((resolve) => execFile(process.execPath, ["--require", hook, BIN, "schema", "sweep"], (_e, _out, err) => resolve(err)));
+  t.regex(r, /^queue modules: 0$/m);
 });
 
 q("a sweep on the queue: no job added twice, status shows it, the same table and bit-identical accuracies as the embedded sweep, the password never printed", async (t) => {
@@ -135,7 +143,7 @@ grid:
   t.regex(again.stdout, /0 trial\(s\) added, 0 on the queue already, 1 finished before \(kept\), 1 failed before \(retried\)/);
 });
 
-q("compare on the queue prints the comparison table and writes report.html from the stored results", async (t) => {
+q("compare on the queue prints the comparison table and writes report.html from the stored results; --artifacts keeps each run directory", async (t) => {
   const url = redis!.url(3);
   const config = writeConfig(
     dir,
@@ -154,7 +162,8 @@ methods:
   - { name: NSO, plugins: [{ use: nso, sigma: 0.01 }] }
 `,
   );
-  const w = startWorker(url, ["--concurrency", "2"]);
+  const artifacts = path.join(dir, "artifacts");
+  const w = startWorker(url, ["--concurrency", "2", "--artifacts", artifacts]);
   workers.push(w);
   const out = path.join(dir, "cmp");
   const r = await runBin(["compare", "--config", config, "--queue", url, "--out", out, "--quiet"]);
@@ -168,6 +177,8 @@ methods:
   t.regex(status.stdout, /compare "cmp".*4 trials: 4 done/);
   await stopWorker(w);
   const s = await connect(parseQueueUrl(url));
-  t.is((await s.keys("flatfit:result:*")).length, 4);
+  const ids = (await s.keys("flatfit:result:*")).map((k) => k.split(":").pop()!);
+  t.is(ids.length, 4);
+  for (const id of ids) t.true(existsSync(path.join(artifacts, id, "model", "model.json")), `--artifacts: ${id}/model`);
   s.disconnect();
 });
