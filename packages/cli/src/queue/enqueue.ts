@@ -56,10 +56,15 @@ export async function enqueueTrials(queue: TrialQueue, redis: Redis, trials: Que
       continue;
     }
     const job = await queue.getJob(t.id);
+    const state = job ? await job.getState() : undefined;
     if (!job) toAdd.push(t);
-    else if ((await job.getState()) === "failed") {
+    else if (state === "failed") {
       await job.retry("failed");
       counts.retried++;
+    } else if (state === "completed") {
+      // completed, yet no stored result (its key was deleted): run it again
+      await job.remove();
+      toAdd.push(t);
     } else counts.queued++;
   }
   if (toAdd.length) {
