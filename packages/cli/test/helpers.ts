@@ -36,7 +36,9 @@ export interface Running {
 
 /** Starts `node dist/src/bin.js ...args` (stdout is a pipe: no progress bars). */
 export function startBin(args: string[], cwd = process.cwd()): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+  // FLATFIT_QUEUE left out: a queue in the developer's environment would send the embedded runs to it
+  const { FLATFIT_QUEUE: _queue, ...env } = process.env;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...env, FORCE_COLOR: "0" } });
   let stdout = "";
   let stderr = "";
   const waiters: Array<{ re: RegExp; resolve: () => void }> = [];

@@ -32,11 +32,14 @@ test("queue URLs: checked with the field and the accepted forms named; the passw
   t.is(redact("auth p@ss failed for p%40ss"), "auth *** failed for ***");
 });
 
-test("without a queue the CLI loads neither BullMQ nor ioredis", async (t) => {
+test("without a queue the CLI loads neither BullMQ nor ioredis; --detach without a queue is an error", async (t) => {
   const hook = path.join(dir, "count-queue-modules.js");
   writeFileSync(hook, `process.on("exit", () => process.stderr.write("queue modules: " + Object.keys(require.cache).filter((f) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(f)).length + "\\n"));\n`);
   const r = await new Promise<string>((resolve) => execFile(process.execPath, ["--require", hook, BIN, "schema", "sweep"], (_e, _out, err) => resolve(err)));
   t.regex(r, /^queue modules: 0$/m);
+  const detached = await runBin(["sweep", "--config", gridConfig(dir, "no-queue", [0.1]), "--detach"]);
+  t.is(detached.code, 2);
+  t.regex(detached.stderr, /sweep: --detach needs a queue to leave the trials on: --queue redis:\/\/… or FLATFIT_QUEUE/);
 });
 
 q("a sweep on the queue: no job added twice, status shows it, the same table and bit-identical accuracies as the embedded sweep, the password never printed", async (t) => {

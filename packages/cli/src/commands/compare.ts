@@ -12,6 +12,7 @@ import { describeModel } from "../model-source";
 import { runJobs } from "../parallel/pool";
 import { TerminalProgress } from "../progress";
 import { queueUrlFrom } from "../queue/connection";
+import { UsageError } from "./train";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
 export interface CompareOptions {
@@ -27,6 +28,7 @@ export interface CompareOptions {
 
 export async function compareCommand(opts: CompareOptions): Promise<number> {
   if (queueUrlFrom(opts.queue) !== undefined) return (await import("../queue/compare")).queueCompare(opts); // BullMQ loads only in queue mode
+  if (opts.detach) throw new UsageError("compare: --detach needs a queue to leave the trials on: --queue redis://… or FLATFIT_QUEUE");
   const started = performance.now();
   const { config, dir, file } = await loadCompareConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));

@@ -17,6 +17,7 @@ import { defaultOrder, metricValue } from "../sweep/rank";
 import { rankSweep, writeSweepResults } from "../sweep/report";
 import type { TrainOutcome } from "../training/run";
 import { queueUrlFrom } from "../queue/connection";
+import { UsageError } from "./train";
 import { backendLine, defaultOutDir, logSinkTo, onExit } from "./common";
 
 export interface SweepOptions {
@@ -55,6 +56,7 @@ export const short = (a: Record<string, unknown>) =>
 
 export async function sweepCommand(opts: SweepOptions): Promise<number> {
   if (queueUrlFrom(opts.queue) !== undefined) return (await import("../queue/sweep")).queueSweep(opts); // BullMQ loads only in queue mode
+  if (opts.detach) throw new UsageError("sweep: --detach needs a queue to leave the trials on: --queue redis://… or FLATFIT_QUEUE");
   const { config, dir, file } = await loadSweepConfig(opts.config);
   const out = path.resolve(opts.out ?? defaultOutDir(config.name, file));
   const trialsDir = path.join(out, "trials");
