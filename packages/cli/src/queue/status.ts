@@ -55,9 +55,16 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
       print(`the table comes once ${first} is done`);
       return 0;
     }
-    const { header, rows } = summaryRows(buildCompareReport(m.config, outcomes, 1));
+    let table: string;
+    try {
+      const { header, rows } = summaryRows(buildCompareReport(m.config, outcomes, 1));
+      table = formatTable(header, rows);
+    } catch {
+      print("the table comes once every method has a training done");
+      return 0;
+    }
     print("test accuracy (%) so far, mean ± std over the seeds done:");
-    print(formatTable(header, rows));
+    print(table);
     return 0;
   } finally {
     await s.close();
