@@ -29,7 +29,7 @@ curvature: false
 landscape: false
 evaluate: { bits: [] }
 methods:
-  - { name: small, batchSize: 10 }
+  - { name: small, batchSize: 10, epochs: 2 }
   - { name: base }
 `,
   );
@@ -39,14 +39,16 @@ methods:
 
 const runFile = (method: string, seed: number, file: string) => JSON.parse(readFileSync(path.join(out, "runs", `${method}-seed${seed}`, file), "utf8"));
 
-test("a method's batchSize overrides the base one; the others keep it", (t) => {
+test("a method's batchSize and epochs override the base ones; the others keep them", (t) => {
   t.is(result.code, 0, result.stderr);
   for (const s of SEEDS) {
     t.is(runFile("small", s, "config.resolved.json").batchSize, 10);
     t.is(runFile("base", s, "config.resolved.json").batchSize, 20);
+    t.is(runFile("small", s, "history.json").length, 2);
+    t.is(runFile("base", s, "history.json").length, 1);
     t.true(runFile("small", s, "config.resolved.json").trainLoss);
   }
-  t.regex(report.setup.training, /batch size 20 \(per method: small 10, base 20\)/);
+  t.regex(report.setup.training, /1 epochs, batch size 20 \(per method: small 2 × 10, base 1 × 20\)/);
 });
 
 test("trainLoss: summary.json has the training-split row, and the column is test loss minus it, seed by seed", (t) => {
@@ -64,7 +66,7 @@ test("trainLoss: summary.json has the training-split row, and the column is test
   t.deepEqual(d.values, [0, 1].map((k) => report.methods[1].lossGap!.values[k] - report.methods[0].lossGap!.values[k]));
 });
 
-test("a method's batchSize must be a positive integer", async (t) => {
+test("a method's batchSize (and epochs) must be a positive integer", async (t) => {
   const bad = writeConfig(dir, "bad.yaml", `
 model: mlp
 data: mnist

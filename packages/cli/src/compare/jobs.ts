@@ -16,6 +16,7 @@ export function methodConfig(c: CompareConfig, method: Method, seed: number): Tr
     seed,
     optimizer: method.optimizer ?? c.base.optimizer,
     batchSize: method.batchSize ?? c.base.batchSize,
+    epochs: method.epochs ?? c.base.epochs,
     plugins: [...method.plugins, ...c.base.plugins],
     landscape: seed === c.seeds[0] ? c.base.landscape : undefined,
   };

@@ -38,7 +38,7 @@ function setup(c: CompareConfig, first: TrainOutcome, workers: number): Record<s
     data: first.data.description + (b.data.labelNoise ? " (counts of the first seed; each seed draws its own noise)" : ""),
     model: describeModel(b.model),
     optimizer: describeOptimizer(b.optimizer),
-    training: `${b.epochs} epochs, batch size ${b.batchSize}${c.methods.some((m) => m.batchSize !== undefined) ? ` (per method: ${c.methods.map((m) => `${m.name} ${m.batchSize ?? b.batchSize}`).join(", ")})` : ""}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
+    training: `${b.epochs} epochs, batch size ${b.batchSize}${c.methods.some((m) => m.batchSize !== undefined || m.epochs !== undefined) ? ` (per method: ${c.methods.map((m) => `${m.name} ${m.epochs ?? b.epochs} × ${m.batchSize ?? b.batchSize}`).join(", ")})` : ""}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
   };
   if (b.plugins.length) s["plugins of every method"] = b.plugins.map((p) => p.use).join(", ");
   for (const q of quantizationSetups(b.evaluate)) {

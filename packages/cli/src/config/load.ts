@@ -136,7 +136,7 @@ export async function loadCompareConfig(file: string): Promise<Loaded<CompareCon
     name: c.name,
     title: c.title,
     base: base!,
-    methods: c.methods.map((m) => ({ name: m.name, plugins: m.plugins as PluginSpec[], optimizer: m.optimizer, ...(m.batchSize !== undefined ? { batchSize: m.batchSize } : {}) })),
+    methods: c.methods.map((m) => ({ name: m.name, plugins: m.plugins as PluginSpec[], optimizer: m.optimizer, ...(m.batchSize !== undefined ? { batchSize: m.batchSize } : {}), ...(m.epochs !== undefined ? { epochs: m.epochs } : {}) })),
     baseline: c.baseline ?? c.methods[0].name,
     seeds: c.seeds ?? [base!.seed],
     workers: c.workers ?? 1,

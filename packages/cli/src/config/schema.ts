@@ -155,6 +155,8 @@ export const methodSchema = z.strictObject({
   optimizer: optimizerSchema.optional(),
   /** Overrides the base batch size for this method (e.g. one method per batch size, PertOPT Fig. 4). */
   batchSize: int(1, "batchSize").optional(),
+  /** Overrides the base epochs for this method (e.g. the same number of steps at another batch size). */
+  epochs: int(1, "epochs").optional(),
 });
 
 const workers = int(1, "workers").optional();

@@ -43,6 +43,7 @@ export interface Method {
   plugins: PluginSpec[];
   optimizer?: OptimizerSpec;
   batchSize?: number;
+  epochs?: number;
 }
 
 export interface CompareConfig {
