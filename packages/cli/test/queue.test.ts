@@ -32,7 +32,7 @@ test("queue URLs: checked with the field and the accepted forms named; the passw
   t.is(redact("auth p@ss failed for p%40ss"), "auth *** failed for ***");
 });
 
-test("without a queue the CLI loads neither BullMQ nor ioredis; --detach without a queue is an error", async (t) => {
+q("without a queue the CLI loads neither BullMQ nor ioredis; --detach without a queue is an error", async (t) => {
   const hook = path.join(dir, "count-queue-modules.js");
   writeFileSync(hook, `process.on("exit", () => process.stderr.write("queue modules: " + Object.keys(require.cache).filter((f) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(f)).length + "\\n"));\n`);
   const r = await new Promise<string>((resolve) => execFile(process.execPath, ["--require", hook, BIN, "schema", "sweep"], (_e, _out, err) => resolve(err)));
