@@ -1,7 +1,7 @@
 /** What the hooks receive. Plain tfjs values in, plain tfjs values out. */
 import type * as tf from "@tensorflow/tfjs";
 import type { Logger } from "./logger";
-import type { GradientOracle, GradientResult, Perturbable } from "./perturb";
+import type { GradientOracle, GradientResult, Perturbable, WeightMove } from "./perturb";
 import type { RandomSource } from "./random";
 import type { HvpOptions } from "./hvp";
 import type { NamedTensors } from "./tensors";
@@ -24,6 +24,12 @@ export interface StepContext extends Perturbable {
    * statistics) is left as one clean evaluation leaves it.
    */
   evaluateAt<T>(offsets: NamedTensors, fn: () => T): T;
+  /**
+   * As `evaluateAt`, with each variable set to `move(variable, index)` instead of moved by an
+   * offset: for a method that computes its perturbed weights in one pass (W + δ in the same
+   * kernel as δ). The returned tensors are disposed once assigned.
+   */
+  evaluateWith<T>(move: WeightMove, fn: () => T): T;
   /** Finite-difference Hessian-vector product H·v at the current weights (see `HessianVectorProduct`). */
   hvp(oracle: GradientOracle, v: NamedTensors, opts?: HvpOptions): NamedTensors;
   /** Scratch space shared by the plugins of this step. */

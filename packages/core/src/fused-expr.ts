@@ -6,6 +6,7 @@
  *   const { input, attr, mul, add } = fusedExpr;
  *   elementwise: () => ({ expr: add(mul(attr("beta1"), input(0)), mul(input(1), input(1))) })
  */
+import { counterKey, counterUniform } from "./random";
 
 /** One node of an expression. */
 export type Expr =
@@ -15,6 +16,12 @@ export type Expr =
   | { readonly attr: string }
   /** A constant. */
   | { readonly value: number }
+  /**
+   * A uniform random number on [0, 1) for the element computed: `counterUniform(counterKey(seed),
+   * i)` at its flat index i, with `seed` the call's attr of this name. The seed is given to the
+   * program at run time, not compiled in: a new seed every call costs no new program.
+   */
+  | { readonly uniform: string }
   | { readonly op: UnaryOp; readonly args: readonly [Expr] }
   | { readonly op: BinaryOp; readonly args: readonly [Expr, Expr] }
   /** `args[0] !== 0 ? args[1] : args[2]`. */
@@ -44,6 +51,8 @@ const binary =
 export const fusedExpr = {
   input: (index: number, at?: number): Expr => (at === undefined ? { input: index } : { input: index, at }),
   attr: (name: string): Expr => ({ attr: name }),
+  /** U[0, 1) per element, from the stream of the seed in attr `seedAttr` (see `Expr`). */
+  uniform: (seedAttr: string): Expr => ({ uniform: seedAttr }),
   value: (v: number): Expr => ({ value: v }),
   neg: unary("neg"),
   abs: unary("abs"),
@@ -68,6 +77,7 @@ export function evaluateElementwise(expr: Expr, inputs: readonly ArrayLike<numbe
     if ("input" in e) return inputs[e.input][e.at ?? i];
     if ("attr" in e) return Number(attrs[e.attr]);
     if ("value" in e) return e.value;
+    if ("uniform" in e) return counterUniform(counterKey(Number(attrs[e.uniform])), i);
     const [a, b, c] = e.args as readonly Expr[];
     switch (e.op) {
       case "neg":
@@ -95,6 +105,17 @@ export function evaluateElementwise(expr: Expr, inputs: readonly ArrayLike<numbe
     }
   };
   return ev(expr);
+}
+
+/** The attrs an expression reads as seeds of `uniform` draws (run-time values, not constants). */
+export function exprSeeds(expr: Expr): string[] {
+  const names = new Set<string>();
+  const walk = (e: Expr): void => {
+    if ("uniform" in e) names.add(e.uniform);
+    else if ("op" in e) e.args.forEach(walk);
+  };
+  walk(expr);
+  return [...names].sort();
 }
 
 /** The attrs an expression reads (its shader constants). */

@@ -11,9 +11,9 @@ export { createFlatfit, Flatfit, type CreateOptions } from "./flatfit";
 export { createHooks, type FlatfitHooks } from "./hooks";
 export type { StepContext, EpochContext, EvalContext, EvalRow } from "./context";
 export { PLUGIN_OPTIONS, FLATFIT_CONFIG, type FlatfitPlugin, type PluginClass, type PluginServices } from "./plugin";
-export { withOffsets, VariablePerturber, type GradientOracle, type GradientResult, type Perturbable } from "./perturb";
+export { withMovedWeights, withOffsets, VariablePerturber, type GradientOracle, type GradientResult, type Perturbable, type WeightMove } from "./perturb";
 export { hessianVectorProduct, finiteDifferenceStep, HessianVectorProduct, type HvpMethod, type HvpOptions } from "./hvp";
-export { RandomSource, uniformValues } from "./random";
+export { RandomSource, uniformValues, counterKey, counterUniform } from "./random";
 export { Logger, LOG_LEVELS, type LogLevel, type LogSink } from "./logger";
 export { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX } from "./optimizer";
 export { FlatfitCallback, type CallbackOptions, type Validation } from "./callbacks";
@@ -42,7 +42,7 @@ export {
   type Coefficient,
   type Values,
 } from "./fused";
-export { fusedExpr, evaluateElementwise, exprAttrs, UNARY_OPS, BINARY_OPS, type Expr, type Elementwise, type UnaryOp, type BinaryOp } from "./fused-expr";
+export { fusedExpr, evaluateElementwise, exprAttrs, exprSeeds, UNARY_OPS, BINARY_OPS, type Expr, type Elementwise, type UnaryOp, type BinaryOp } from "./fused-expr";
 export { StepEngine, defaultVariables } from "./step";
 export { preserveOtherVariables, FlatfitClosureError } from "./closure-guard";
 export { SlotVariables } from "./slots";

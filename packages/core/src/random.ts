@@ -41,6 +41,32 @@ export function uniformValues(count: number, seed: number, lo = 0, hi = 1): Floa
   return out;
 }
 
+/**
+ * The key of `seed`'s counter-based stream (a 32-bit unsigned integer): what a device program is
+ * given at run time to draw that stream (see `counterUniform`).
+ */
+export function counterKey(seed: number): number {
+  return mix32(seed ^ 0x2545f491);
+}
+
+/** A 32-bit integer hash (xorshift-multiply, every input bit reaches every output bit). */
+function hash32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * Value `index` of a counter-based uniform stream on [0, 1): hash32(key + index), its top 24 bits
+ * scaled by 2^−24 (exact in float32). Each value depends on (key, index) alone, so a GPU program
+ * computes every element's draw in parallel, with nothing uploaded: the fused-kernel expression
+ * `fusedExpr.uniform(seedAttr)` is this function, and @flatfit/backends compiles the same integer
+ * arithmetic into its shaders (unsigned 32-bit wrap-around in GLSL ES 3 and WGSL alike).
+ */
+export function counterUniform(key: number, index: number): number {
+  return (hash32((key + index) >>> 0) >>> 8) * 2 ** -24;
+}
+
 export class RandomSource {
   private readonly stream: Mulberry32;
   readonly seed: number;

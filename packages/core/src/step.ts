@@ -20,7 +20,7 @@ import type { FlatfitHooks } from "./hooks";
 import { HostReadWatch } from "./host-reads";
 import type { HessianVectorProduct, HvpOptions } from "./hvp";
 import type { Logger } from "./logger";
-import { withOffsets, type GradientOracle, type GradientResult } from "./perturb";
+import { withMovedWeights, withOffsets, type GradientOracle, type GradientResult, type WeightMove } from "./perturb";
 import type { RandomSource } from "./random";
 import type { NamedTensors } from "./tensors";
 
@@ -201,10 +201,19 @@ export class StepRun implements StepContext {
   readonly baseOracle: GradientOracle = () => this.evaluate(true) as GradientResult;
 
   evaluateAt<T>(offsets: NamedTensors, fn: () => T): T {
+    return this.evaluateMoved(() => withOffsets(this.variables, offsets, fn));
+  }
+
+  evaluateWith<T>(move: WeightMove, fn: () => T): T {
+    return this.evaluateMoved(() => withMovedWeights(this.variables, move, fn));
+  }
+
+  /** A moved evaluation: the clean call comes first (what fit reports), nested ones are counted. */
+  private evaluateMoved<T>(run: () => T): T {
     if (this.depth === 0) this.ensureClean();
     this.depth++;
     try {
-      return withOffsets(this.variables, offsets, fn);
+      return run();
     } finally {
       this.depth--;
     }

@@ -1,6 +1,6 @@
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { RandomSource } from "@flatfit/core";
+import { counterKey, counterUniform, RandomSource } from "@flatfit/core";
 
 test("a seeded RandomSource repeats exactly; different seeds differ", (t) => {
   const a = new RandomSource(42);
@@ -68,4 +68,34 @@ test("draws do not depend on the backend, and successive draws differ", async (t
   t.deepEqual(onOther, onCpu);
   const r = new RandomSource(3);
   t.notDeepEqual(Array.from(r.normal([5]).dataSync()), Array.from(r.normal([5]).dataSync()));
+});
+
+test("the counter-based stream: 24-bit values on [0, 1), each fixed by (seed, index) alone, uniform and uncorrelated", (t) => {
+  const n = 200_000;
+  const key = counterKey(7);
+  const u = Array.from({ length: n }, (_, i) => counterUniform(key, i));
+  t.true(u.every((v) => v >= 0 && v < 1 && Number.isInteger(v * 2 ** 24)), "multiples of 2^-24 in [0, 1): exact in float32");
+  t.true(u.every((v) => Math.fround(2 * v - 1) === 2 * v - 1), "2u − 1 is exact in float32 (what the device computes)");
+  // the value at an index does not depend on how many were drawn before it (a device computes any element alone)
+  t.is(counterUniform(key, 123_456), u[123_456]);
+  const m = moments(u);
+  t.true(Math.abs(m.mean - 0.5) < 0.003 && Math.abs(m.std - 1 / Math.sqrt(12)) < 0.002, `mean ${m.mean}, std ${m.std}`);
+  // χ² over 64 equal bins: 63 degrees of freedom, 99.9% quantile 103.4
+  const bins = new Array<number>(64).fill(0);
+  for (const v of u) bins[Math.floor(v * 64)]++;
+  const chi2 = bins.reduce((s, c) => s + (c - n / 64) ** 2 / (n / 64), 0);
+  t.true(chi2 < 103.4, `χ² ${chi2.toFixed(1)} over 64 bins`);
+  // neighbours (lag 1, and the next row of a 128-wide matrix) and another seed's stream: correlation ~ 0 (sd 1/√n ≈ 0.0022)
+  const corr = (a: number[], b: number[]) => {
+    const ma = moments(a).mean, mb = moments(b).mean;
+    let sab = 0, saa = 0, sbb = 0;
+    for (let i = 0; i < a.length; i++) (sab += (a[i] - ma) * (b[i] - mb)), (saa += (a[i] - ma) ** 2), (sbb += (b[i] - mb) ** 2);
+    return sab / Math.sqrt(saa * sbb);
+  };
+  const other = Array.from({ length: n }, (_, i) => counterUniform(counterKey(8), i));
+  for (const [name, r] of [
+    ["lag 1", corr(u.slice(0, -1), u.slice(1))],
+    ["lag 128", corr(u.slice(0, -128), u.slice(128))],
+    ["seed 7 vs seed 8", corr(u, other)],
+  ] as const) t.true(Math.abs(r) < 0.012, `${name}: correlation ${r.toFixed(4)}`);
 });

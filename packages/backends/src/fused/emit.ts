@@ -4,7 +4,7 @@
  * Sub-expressions that occur more than once (the same object, as builders such as `square` make)
  * are computed once, into a temporary.
  */
-import { exprAttrs, type Expr } from "@flatfit/core";
+import { counterKey, exprAttrs, exprSeeds, type Expr } from "@flatfit/core";
 
 /** What an expression reads from its inputs. */
 export interface Reads {
@@ -40,6 +40,8 @@ export interface Dialect {
   input(i: number): string;
   /** The value of input i at flat index k. */
   at(i: number, k: number): string;
+  /** The element's uniform draw from the stream whose seed is attr `seed` (given at run time). */
+  uniform(seed: string): string;
   /** A temporary: its declaration statement. */
   temp(name: string, value: string): string;
   unary(op: "neg" | "abs" | "sqrt", a: string): string;
@@ -87,6 +89,23 @@ export function attrValues(kernel: string, expr: Expr, attrs: Readonly<Record<st
   return values;
 }
 
+/**
+ * The keys of the streams an expression draws (`uniform` nodes), by seed attr: 32-bit unsigned
+ * integers that programs take as run-time values (uniforms), so new seeds reuse one program.
+ */
+export function seedKeys(kernel: string, expr: Expr, attrs: Readonly<Record<string, unknown>>): Record<string, number> {
+  const keys: Record<string, number> = {};
+  for (const name of exprSeeds(expr)) {
+    const v = attrs[name];
+    if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`@flatfit/backends ${kernel}: the elementwise form draws from the seed in attr "${name}", which the call gives as ${JSON.stringify(v)} (expected an integer)`);
+    keys[name] = counterKey(v);
+  }
+  return keys;
+}
+
+/** The GLSL ES 3 / WGSL statements of counterUniform's hash (core's random.ts), as one function body on `x`. */
+export const HASH_STEPS = ["x = (x ^ (x >> 16u)) * 0x7feb352du;", "x = (x ^ (x >> 15u)) * 0x846ca68bu;", "x = x ^ (x >> 16u);"];
+
 /** A cache key part for attr values: each as its float32 bits (NaN, ±0 and ±Infinity included). */
 export function attrKey(values: Readonly<Record<string, number>>): string {
   const bits = new Uint32Array(1);
@@ -119,6 +138,7 @@ export function compileExpr(expr: Expr, attrs: Readonly<Record<string, number>>,
     if ("input" in e) s = e.at === undefined ? d.input(e.input) : d.at(e.input, e.at);
     else if ("attr" in e) s = constant(attrs[e.attr]);
     else if ("value" in e) s = constant(e.value);
+    else if ("uniform" in e) s = d.uniform(e.uniform);
     else {
       const args = e.args.map(emit);
       switch (e.op) {

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { orderedKernelInputs, type AnyFusedKernelSpec, type Elementwise } from "@flatfit/core";
-import { attrKey, attrValues, domainOf, readsOf, sizeOf, type Reads } from "./emit";
+import { attrKey, attrValues, domainOf, readsOf, seedKeys, sizeOf, type Reads } from "./emit";
 
 export interface CallPlan {
   readonly spec: AnyFusedKernelSpec;
@@ -12,6 +12,8 @@ export interface CallPlan {
   readonly form: Elementwise;
   readonly reads: Reads;
   readonly attrs: Readonly<Record<string, number>>;
+  /** The keys of the random streams the form draws, by seed attr (run-time values, in name order). */
+  readonly seeds: Readonly<Record<string, number>>;
   /** kernel name, input count and attr values: what a program's code depends on besides shapes. */
   readonly key: string;
   /** The shape of the elements computed (that of the first input read per element). */
@@ -49,6 +51,7 @@ export function planCall(spec: AnyFusedKernelSpec, namedInputs: tf.NamedTensorIn
     forms.set(formKey, f);
   }
   const attrs = attrValues(spec.name, f.form.expr, (rawAttrs ?? {}) as Record<string, unknown>);
+  const seeds = seedKeys(spec.name, f.form.expr, (rawAttrs ?? {}) as Record<string, unknown>);
   const shapes = inputs.map((t) => t.shape);
   const domain = domainOf(spec.name, f.reads, shapes);
   const outShape = spec.outputShapes?.(shapes, rawAttrs ?? {})?.[0] ?? (f.form.reduce === "sum" ? [] : domain);
@@ -56,5 +59,5 @@ export function planCall(spec: AnyFusedKernelSpec, namedInputs: tf.NamedTensorIn
   if (sizeOf(outShape) !== expected) {
     throw new Error(`@flatfit/backends ${spec.name}: output shape [${outShape.join(",")}] does not hold ${f.form.reduce === "sum" ? "a sum (one value)" : `one value per element of [${domain.join(",")}]`}`);
   }
-  return { spec, inputs, form: f.form, reads: f.reads, attrs, key: `${spec.name}|${n}|${attrKey(attrs)}`, domain, outShape: [...outShape] };
+  return { spec, inputs, form: f.form, reads: f.reads, attrs, seeds, key: `${spec.name}|${n}|${attrKey(attrs)}`, domain, outShape: [...outShape] };
 }

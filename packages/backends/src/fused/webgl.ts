@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AnyFusedKernelSpec } from "@flatfit/core";
-import { compileExpr, constantPool, decimal, sizeOf, type Dialect } from "./emit";
+import { compileExpr, constantPool, decimal, HASH_STEPS, sizeOf, type Dialect } from "./emit";
 import { CodeCache, planCall, type CallPlan } from "./plan";
 
 /** What this module uses of tfjs-backend-webgl's MathBackendWebGL. */
@@ -27,12 +27,14 @@ export interface WebGLProgramSpec {
   packedInputs?: boolean;
   packedOutput?: boolean;
   enableShapeUniforms?: boolean;
+  customUniforms?: Array<{ name: string; type: "ivec2" }>;
   /** The fused kernel this program computes. */
   readonly flatfitKernel: string;
 }
 
 class FlatfitFusedProgram implements WebGLProgramSpec {
   enableShapeUniforms = false;
+  customUniforms?: Array<{ name: string; type: "ivec2" }>;
   constructor(
     readonly flatfitKernel: string,
     public variableNames: string[],
@@ -51,8 +53,11 @@ const SECOND_PASS_MAX = 4096;
 /** Input i's sampler name in GLSL (tfjs makes get<Name>, get<Name>AtOutCoords). */
 const inputName = (i: number): string => `X${i}`;
 
+/** The uniform holding seed attr `name`'s stream key (two 16-bit halves: GLSL has no uint uniforms in tfjs). */
+const seedUniform = (seeds: readonly string[], name: string): string => `ffSeed${seeds.indexOf(name)}`;
+
 /** GLSL for vec4 values (a texel: four elements). */
-function vec4Dialect(webglVersion: number): Dialect & { constants: string[] } {
+function vec4Dialect(webglVersion: number, seeds: readonly string[] = []): Dialect & { constants: string[] } {
   // a variable, not a constant expression: nothing is folded at compile time (a division by 0 stays a value)
   const { name: constant, declarations } = constantPool((name, code) => `vec4 ${name} = vec4(${code});`);
   return {
@@ -65,6 +70,10 @@ function vec4Dialect(webglVersion: number): Dialect & { constants: string[] } {
     },
     input: (i) => `x${i}`,
     at: (i, k) => `vec4(a${i}_${k})`,
+    uniform: (seed) => {
+      if (webglVersion < 2) throw new Error("@flatfit/backends: a fused kernel that draws random numbers on the device needs WebGL 2 (unsigned integer arithmetic); this context is WebGL 1");
+      return `ffUniform(${seedUniform(seeds, seed)}, ffIndex)`;
+    },
     temp: (name, value) => `vec4 ${name} = ${value};`,
     unary: (op, a) => (op === "neg" ? `(-${a})` : `${op}(${a})`),
     binary: (op, a, b) => {
@@ -92,6 +101,29 @@ const SELECT_FN = `
     return vec4(c.x != 0.0 ? a.x : b.x, c.y != 0.0 ? a.y : b.y, c.z != 0.0 ? a.z : b.z, c.w != 0.0 ? a.w : b.w);
   }`;
 
+/** core's counterUniform for the four elements of a texel, from a key given as two 16-bit halves. */
+const UNIFORM_FN = `
+  uint ffHash(uint x) {
+    ${HASH_STEPS.join("\n    ")}
+    return x;
+  }
+  vec4 ffUniform(ivec2 seed, uvec4 index) {
+    uint key = (uint(seed.x) << 16u) | uint(seed.y);
+    return vec4(float(ffHash(key + index.x) >> 8u), float(ffHash(key + index.y) >> 8u), float(ffHash(key + index.z) >> 8u), float(ffHash(key + index.w) >> 8u)) * 5.9604644775390625e-8;
+  }`;
+
+/** `uvec4 ffIndex`: the flat indices of the four elements of the output texel (in the domain's layout). */
+function texelIndices(domain: readonly number[]): string {
+  const rank = domain.length;
+  if (rank === 0) return "uvec4 ffIndex = uvec4(0u, 1u, 2u, 3u);";
+  if (rank === 1) return "int ffFlat = getOutputCoords(); uvec4 ffIndex = uvec4(uint(ffFlat), uint(ffFlat + 1), 0u, 0u);";
+  const ch = ["x", "y", "z", "w", "u", "v"];
+  let flat = "ffCoords.x";
+  for (let d = 1; d < rank; d++) flat = `(${flat}) * ${domain[d]} + ffCoords.${ch[d]}`;
+  const cols = domain[rank - 1];
+  return `ivec${rank} ffCoords = getOutputCoords(); uint ffFlat = uint(${flat}); uvec4 ffIndex = uvec4(ffFlat, ffFlat + 1u, ffFlat + ${cols}u, ffFlat + ${cols + 1}u);`;
+}
+
 /** Reads of inputs at fixed indices (scalars and vectors: rank ≤ 1, packed two values a texel along the vector). */
 function atReads(plan: CallPlan, shapes: readonly (readonly number[])[]): string[] {
   const lines: string[] = [];
@@ -105,8 +137,9 @@ function atReads(plan: CallPlan, shapes: readonly (readonly number[])[]): string
 }
 
 /** The elementwise program: one texel of the output from the same texel of each input. */
-export function glslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs">, shapes: readonly (readonly number[])[], domain: readonly number[], webglVersion = 2): string {
-  const d = vec4Dialect(webglVersion);
+export function glslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs" | "seeds">, shapes: readonly (readonly number[])[], domain: readonly number[], webglVersion = 2): string {
+  const seeds = Object.keys(plan.seeds).sort();
+  const d = vec4Dialect(webglVersion, seeds);
   const { statements, value } = compileExpr(plan.form.expr, plan.attrs, d);
   const rank = domain.length;
   const reads = [...plan.reads.elementwise].sort((a, b) => a - b).map((i) => `vec4 x${i} = get${inputName(i)}AtOutCoords();`);
@@ -124,9 +157,10 @@ export function glslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs">
     result.z = nextRowOut ? 0.0 : result.z;
     result.w = nextColOut || nextRowOut ? 0.0 : result.w;`;
   }
-  return `${SELECT_FN}
+  return `${SELECT_FN}${seeds.length > 0 ? UNIFORM_FN : ""}
   void main() {
     ${d.constants.join("\n    ")}
+    ${seeds.length > 0 ? texelIndices(domain) : ""}
     ${atReads(plan as CallPlan, shapes).join("\n    ")}
     ${reads.join("\n    ")}
     ${statements.join("\n    ")}
@@ -140,7 +174,7 @@ export function glslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs">
  * The first pass of a sum: output value t is the sum of the expression over one pair of rows of
  * the (packed) inputs, a texel (2×2 values) at a time, lanes past the ends left out.
  */
-export function glslRowSums(plan: Pick<CallPlan, "form" | "reads" | "attrs">, shapes: readonly (readonly number[])[], domain: readonly number[], webglVersion = 2): { code: string; outputs: number } {
+export function glslRowSums(plan: Pick<CallPlan, "form" | "reads" | "attrs">, shapes: readonly (readonly number[])[], domain: readonly number[], webglVersion = 2): { code: string; outputs: number; packed: boolean } {
   const d = vec4Dialect(webglVersion);
   const { statements, value } = compileExpr(plan.form.expr, plan.attrs, d);
   const rank = domain.length;
@@ -151,6 +185,8 @@ export function glslRowSums(plan: Pick<CallPlan, "form" | "reads" | "attrs">, sh
   const rowPairs = Math.ceil(rows / 2);
   const colPairs = Math.ceil(cols / 2);
   const outputs = Math.max(1, batches * rowPairs);
+  // one partial sum is the total: written packed, as the packed programs that read a sum take it
+  const packed = outputs === 1;
   const empty = sizeOf(domain) === 0;
   // the batch coordinates of output t, row-major over the leading dimensions
   const batchLines: string[] = [];
@@ -186,23 +222,23 @@ export function glslRowSums(plan: Pick<CallPlan, "form" | "reads" | "attrs">, sh
         if (col + 1 < ${cols}) s += v.w;
       }
     }
-    setOutput(s);
+    setOutput(${packed ? "vec4(s, 0.0, 0.0, 0.0)" : "s"});
   }`;
-  return { code, outputs };
+  return { code, outputs, packed };
 }
 
-/** The second pass of a sum: one value, the sum of `count` partial sums (unpacked). */
+/** The second pass of a sum: one value (written packed), the sum of `count` partial sums (read unpacked). */
 export function glslTotal(count: number): string {
   return `
   void main() {
     float s = 0.0;
     for (int i = 0; i < ${count}; i++) s += getP(i);
-    setOutput(s);
+    setOutput(vec4(s, 0.0, 0.0, 0.0));
   }`;
 }
 
 const elementwiseCode = new CodeCache<string>();
-const rowSumCode = new CodeCache<{ code: string; outputs: number }>();
+const rowSumCode = new CodeCache<{ code: string; outputs: number; packed: boolean }>();
 
 function reshapeInfo(backend: WebGLBackendLike, info: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   const reshape = tf.getKernel("Reshape", WEBGL);
@@ -237,18 +273,24 @@ export function webglFusedKernel(spec: AnyFusedKernelSpec): tf.KernelConfig {
         const shapeKey = `${plan.key}|${shapes.map((s) => s.join("x")).join(";")}|${version}`;
         if (plan.form.reduce !== "sum") {
           const code = elementwiseCode.get(shapeKey, () => glslElementwise(plan, shapes, plan.domain, version));
-          const out = gl.runWebGLProgram(new FlatfitFusedProgram(spec.name, names, [...plan.domain], code, true, true), infos, "float32");
+          const program = new FlatfitFusedProgram(spec.name, names, [...plan.domain], code, true, true);
+          const seeds = Object.keys(plan.seeds).sort();
+          if (seeds.length > 0) program.customUniforms = seeds.map((name) => ({ name: seedUniform(seeds, name), type: "ivec2" as const }));
+          // a stream key as two 16-bit halves (ivec2 uniforms hold signed 32-bit integers)
+          const seedValues = seeds.map((name) => [plan.seeds[name] >>> 16, plan.seeds[name] & 0xffff]);
+          const out = gl.runWebGLProgram(program, infos, "float32", seeds.length > 0 ? seedValues : undefined);
           if (tf.util.arraysEqual(out.shape, plan.outShape)) return out;
           temps.push(out);
           return reshapeInfo(gl, out, plan.outShape);
         }
-        const { code, outputs } = rowSumCode.get(shapeKey, () => glslRowSums(plan, shapes, plan.domain, version));
-        const partial = gl.runWebGLProgram(new FlatfitFusedProgram(spec.name, names, [outputs], code, true, false), infos, "float32");
+        if (Object.keys(plan.seeds).length > 0) throw new Error(`@flatfit/backends ${spec.name}: a sum over random draws is not compiled for webgl`);
+        const { code, outputs, packed } = rowSumCode.get(shapeKey, () => glslRowSums(plan, shapes, plan.domain, version));
+        const partial = gl.runWebGLProgram(new FlatfitFusedProgram(spec.name, names, [outputs], code, true, packed), infos, "float32");
         let total: tf.TensorInfo;
         if (outputs === 1) total = partial;
         else {
           temps.push(partial);
-          if (outputs <= SECOND_PASS_MAX) total = gl.runWebGLProgram(new FlatfitFusedProgram(spec.name, ["P"], [1], glslTotal(outputs), false, false), [partial], "float32");
+          if (outputs <= SECOND_PASS_MAX) total = gl.runWebGLProgram(new FlatfitFusedProgram(spec.name, ["P"], [1], glslTotal(outputs), false, true), [partial], "float32");
           else {
             const sum = tf.getKernel("Sum", WEBGL);
             if (!sum) throw new Error("@flatfit/backends: the webgl backend has no Sum kernel");

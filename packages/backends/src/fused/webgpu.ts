@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { AnyFusedKernelSpec } from "@flatfit/core";
-import { compileExpr, constantPool, decimal, sizeOf, type Dialect } from "./emit";
+import { compileExpr, constantPool, decimal, HASH_STEPS, sizeOf, type Dialect } from "./emit";
 import { planCall, type CallPlan } from "./plan";
 
 /** What this module uses of tfjs-backend-webgpu's WebGPUBackend. */
@@ -62,8 +62,22 @@ const ELEMENTWISE_WORKGROUP = 128;
 
 const inputName = (i: number): string => `X${i}`;
 
+/** The uniform field holding seed attr `name`'s stream key. */
+const seedUniform = (seeds: readonly string[], name: string): string => `ffSeed${seeds.indexOf(name)}`;
+
+/** core's counterUniform in WGSL (u32 arithmetic wraps around, as Math.imul's does). */
+const UNIFORM_FN = `
+  fn ffHash(v : u32) -> u32 {
+    var x = v;
+    ${HASH_STEPS.join("\n    ")}
+    return x;
+  }
+  fn ffUniform(key : u32, index : i32) -> f32 {
+    return f32(ffHash(key + u32(index)) >> 8u) * 5.9604644775390625e-8f;
+  }`;
+
 /** WGSL for f32 values; `index` names the flat index of the element. */
-function f32Dialect(index: string): Dialect & { constants: string[] } {
+function f32Dialect(index: string, seeds: readonly string[] = []): Dialect & { constants: string[] } {
   // a let, not a const-expression: nothing is evaluated at shader creation (where a division
   // by 0 or an overflow would be an error)
   const { name: constant, declarations } = constantPool((name, code) => `let ${name} = ${code};`);
@@ -73,6 +87,7 @@ function f32Dialect(index: string): Dialect & { constants: string[] } {
     special: (v) => constant(Number.isNaN(v) ? "uniforms.NAN" : v > 0 ? "uniforms.INFINITY" : "-uniforms.INFINITY"),
     input: (i) => `f32(${inputName(i)}[${index}])`,
     at: (i, k) => `a${i}_${k}`,
+    uniform: (seed) => `ffUniform(uniforms.${seedUniform(seeds, seed)}, ${index})`,
     temp: (name, value) => `let ${name} = ${value};`,
     unary: (op, a) => (op === "neg" ? `(-${a})` : `${op}(${a})`),
     binary: (op, a, b) => {
@@ -102,10 +117,11 @@ function atReads(plan: Pick<CallPlan, "reads">): string[] {
 }
 
 /** The elementwise program: output element `index` from each input's element `index`. */
-export function wgslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs">): string {
-  const d = f32Dialect("index");
+export function wgslElementwise(plan: Pick<CallPlan, "form" | "reads" | "attrs" | "seeds">): string {
+  const seeds = Object.keys(plan.seeds).sort();
+  const d = f32Dialect("index", seeds);
   const { statements, value } = compileExpr(plan.form.expr, plan.attrs, d);
-  return `
+  return `${seeds.length > 0 ? UNIFORM_FN : ""}
   fn main(index : i32) {
     if (index < uniforms.size) {
       ${d.constants.join("\n      ")}
@@ -173,8 +189,12 @@ export function webgpuFusedKernel(spec: AnyFusedKernelSpec): tf.KernelConfig {
         const code = codeFor(plan.key, () => wgslElementwise(plan));
         // flat: every input is read at the flat index, whatever its shape
         const program = new FlatfitFusedProgram(spec.name, `flatfit_${plan.key}`, names, [n], [ELEMENTWISE_WORKGROUP, 1, 1], code, false);
-        out = gpu.runWebGPUProgram(program, plan.inputs, "float32");
+        // stream keys are uniforms: a new seed every call runs the same pipeline
+        const seeds = Object.keys(plan.seeds).sort();
+        if (seeds.length > 0) program.uniforms = seeds.map((name) => `${seedUniform(seeds, name)} : u32,`).join(" ");
+        out = gpu.runWebGPUProgram(program, plan.inputs, "float32", seeds.length > 0 ? seeds.map((name) => ({ type: "uint32", data: [plan.seeds[name]] })) : undefined);
       } else {
+        if (Object.keys(plan.seeds).length > 0) throw new Error(`@flatfit/backends ${spec.name}: a sum over random draws is not compiled for webgpu`);
         const workgroup = n >= 4096 ? 256 : 64;
         const code = codeFor(`${plan.key}|sum${workgroup}`, () => wgslSum(plan, workgroup));
         const program = new FlatfitFusedProgram(spec.name, `flatfit_${plan.key}_sum${workgroup}`, names, [1], [workgroup, 1, 1], code, true);
