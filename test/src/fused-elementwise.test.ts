@@ -10,7 +10,7 @@ import test from "ava";
 import "@flatfit/plugin-hero";
 import "@flatfit/plugin-pertopt";
 import { glslElementwise, glslRowSums, wgslElementwise, wgslSum } from "@flatfit/backends";
-import { evaluateElementwise, exprAttrs, fusedKernelSpecs, type AnyFusedKernelSpec, type Elementwise, type Expr } from "@flatfit/core";
+import { evaluateElementwise, exprAttrs, exprSeeds, fusedKernelSpecs, type AnyFusedKernelSpec, type Elementwise, type Expr } from "@flatfit/core";
 import { gaussian, prng } from "@flatfit/testing";
 import { SHADER_KERNELS } from "./shader-kernels";
 
@@ -50,10 +50,11 @@ function inputsFor(form: Elementwise, count: number, size: number, seed: number,
   });
 }
 
-test("every fused kernel that core, HERO and PertOPT declare with an elementwise form is in the registry (PertOPT's offset, drawn on the host, has none)", (t) => {
+test("every fused kernel that core, HERO and PertOPT declare has an elementwise form in the registry", (t) => {
   const names = withForm().map((s) => s.name);
   for (const name of SHADER_KERNELS) t.true(names.includes(name), `${name} has an elementwise form`);
-  t.is(fusedKernelSpecs().get("FlatfitPertoptOffset")?.elementwise, undefined);
+  const without = [...fusedKernelSpecs().values()].filter((s) => /^Flatfit(Linear|Sum|Dot|Hero|Pertopt)/.test(s.name) && !s.elementwise).map((s) => s.name);
+  t.deepEqual(without, [], "kernels that keep their tf ops on GPU backends");
 });
 
 test("each elementwise form gives its cpu loop's values (float64 meaning vs the loop's float32 output, within float32 rounding of the largest value), on random inputs and several input counts", (t) => {
@@ -66,6 +67,7 @@ test("each elementwise form gives its cpu loop's values (float64 meaning vs the 
         const g = gaussian(prng(100 + k));
         const attrs: Record<string, number> = {};
         for (const name of exprAttrs(form.expr)) attrs[name] = Math.fround(0.25 + Math.abs(g()));
+        for (const name of exprSeeds(form.expr)) attrs[name] = 1000 * k + 7; // the seeds of device draws
         const size = 301;
         const inputs = inputsFor(form, count, size, 10 * k + count, positive);
         const loop = spec.cpu(inputs, attrs)[0];
@@ -99,6 +101,7 @@ test("the GLSL and WGSL emitted for each form read each input it reads, declare 
         form,
         reads: { elementwise: r.elementwise, at: new Map([...r.at].map(([i, k]) => [i, new Set(Array.from({ length: k + 1 }, (_, j) => j))])) },
         attrs,
+        seeds: Object.fromEntries(exprSeeds(form.expr).map((name) => [name, 0x9e3779b9])),
       };
       const shapes = Array.from({ length: count }, (_, i) => (r.elementwise.has(i) ? [7, 5] : [(r.at.get(i) ?? 0) + 1]));
       const sources = {
@@ -111,6 +114,7 @@ test("the GLSL and WGSL emitted for each form read each input it reads, declare 
         t.is((src.match(/\(/g) ?? []).length, (src.match(/\)/g) ?? []).length, `${where}: parentheses balance`);
         for (const i of r.elementwise) t.regex(src, new RegExp(lang === "glsl" ? `getX${i}` : `X${i}\\[`), `${where}: reads input ${i}`);
         for (const m of src.matchAll(/\b([tk]\d+)\b/g)) t.regex(src, new RegExp(`(vec4|let) ${m[1]} = `), `${where}: ${m[1]} is declared`);
+        if (exprSeeds(form.expr).length > 0) t.regex(src, lang === "glsl" ? /ffUniform\(ffSeed0, ffIndex\)/ : /ffUniform\(uniforms\.ffSeed0, index\)/, `${where}: draws from the run-time seed`);
         if (attrs.beta2 === Infinity) t.regex(src, lang === "glsl" ? /uintBitsToFloat\(0x7f800000u\)/ : /uniforms\.INFINITY/, `${where}: β₂ = ∞ as a uniform or bit pattern`);
       }
       t.is(sources.glsl.includes("getOutputCoords"), true);

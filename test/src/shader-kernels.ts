@@ -12,4 +12,5 @@ export const SHADER_KERNELS: readonly string[] = [
   "FlatfitPertoptSigma",
   "FlatfitPertoptMovedSquared",
   "FlatfitPertoptSecondMoment",
+  "FlatfitPertoptPerturbedWeights",
 ];

@@ -45,7 +45,10 @@ const CASES: Record<string, Case> = {
   },
   FlatfitPertoptMovedSquared: { inputs: [{ shape: V }, { shape: V }], attrs: {} },
   FlatfitPertoptSecondMoment: { inputs: [{ shape: V, values: "positive" }, { shape: V }], attrs: { beta1: 0.9 } },
-  FlatfitPertoptOffset: { inputs: [{ shape: V, values: "positive" }], attrs: { seed: 12345 } },
+  FlatfitPertoptPerturbedWeights: {
+    inputs: [{ shape: V }, { shape: V, values: "positive" }, { shape: V, values: "positive" }, { shape: V }, { shape: V }, { shape: [], values: [0.64] }],
+    attrs: { eta: 1e3, kappaScale: 0.5, logEpoch: Math.log(3), beta2: 1, epsilon: 1e-8, seed: 12345 },
+  },
 };
 
 function inputValues(c: Case, seed: number): number[][] {

@@ -30,7 +30,7 @@ import {
   type GradientResult,
   type StepContext,
 } from "@flatfit/core";
-import { movedSquaredKernel, offsetKernel, secondMomentKernel, sigmaKernel } from "./kernels";
+import { movedSquaredKernel, perturbedWeightsKernel, secondMomentKernel, sigmaKernel, type SigmaAttrs } from "./kernels";
 
 const optionsSchema = z.strictObject({
   /** η: scales the curvature bound on σ. The paper's CIFAR runs (Adam, lr 1e-4) use 0.01; Tiny ImageNet (SGD, lr 1e-2) 100. */
@@ -71,9 +71,13 @@ export class PertoptPlugin implements FlatfitPlugin {
   private tTensor?: tf.Tensor;
   /** Per-step values, set in beforeStep and consumed in afterStep. */
   private wNow?: tf.Tensor[];
-  private sigma?: tf.Tensor[];
   private sigmaNames: string[] = [];
-  private perturb = false;
+  /** What σ of this step is computed from (it is computed inside the perturbed-weights kernel). */
+  private sigmaInputs?: { h: tf.Tensor[]; hPrev: tf.Tensor[]; wPrev: tf.Tensor[]; g: tf.Tensor[]; movedSquared: tf.Tensor; attrs: SigmaAttrs };
+  /** State tensors the last step's σ was computed from, kept until the next step for `lastSigma`. */
+  private retired: tf.Tensor[] = [];
+  /** σ of the last step, computed on request. */
+  private sigma?: tf.Tensor[];
   private out?: tf.Tensor[];
 
   constructor(
@@ -99,6 +103,7 @@ export class PertoptPlugin implements FlatfitPlugin {
    * step). The tensors belong to the plugin and are replaced at the next step: read or clone them.
    */
   lastSigma(): tf.NamedTensorMap {
+    if (this.sigma === undefined && this.sigmaNames.length > 0) this.sigma = this.computeSigma();
     const out: tf.NamedTensorMap = {};
     (this.sigma ?? []).forEach((s, j) => (out[this.sigmaNames[j]] = s));
     return out;
@@ -133,6 +138,7 @@ export class PertoptPlugin implements FlatfitPlugin {
       next.wPrev.push(part("wPrev", j));
       next.g.push(part("g", j));
     }
+    this.disposeSigma();
     this.disposeState();
     this.state = next;
     this.tTensor = tf.keep(tf.scalar(next.t, "int32"));
@@ -141,8 +147,7 @@ export class PertoptPlugin implements FlatfitPlugin {
   dispose(): void {
     this.disposeState();
     this.disposeStep();
-    tf.dispose(this.sigma ?? []);
-    this.sigma = undefined;
+    this.disposeSigma();
   }
 
   private beforeStep(ctx: StepContext): void {
@@ -155,36 +160,22 @@ export class PertoptPlugin implements FlatfitPlugin {
           `restore state only into the model (and variable order) it was saved from`,
       );
     }
+    this.disposeSigma();
     this.wNow = vars.map(keepClone);
-    tf.dispose(this.sigma ?? []);
     this.sigmaNames = vars.map((v) => v.name);
-    if (!s || s.t === 0) {
-      this.perturb = false;
-      this.sigma = vars.map((v) => tf.keep(tf.zerosLike(v)));
-      return;
-    }
-    this.perturb = true;
+    if (!s || s.t === 0) return; // the first step is unperturbed: σ = 0
     const { eta, gamma, beta2, epsilon } = this.options;
     const logEpoch = Math.log(1 + (ctx.epoch + 1));
     const wNow = this.wNow;
-    this.sigma = tf.tidy(() => {
-      const moved = tf.sqrt(addMany(wNow.map((w, j) => movedSquaredKernel([w, s.wPrev[j]], {})[0])));
-      const attrs = { eta, kappaScale: gamma / logEpoch, logEpoch, beta2, epsilon };
-      return wNow.map((_, j) => sigmaKernel([s.h[j], s.hPrev[j], s.wPrev[j], s.g[j], moved], attrs)[0]);
-    }).map((x) => tf.keep(x));
+    const movedSquared = tf.keep(tf.tidy(() => addMany(wNow.map((w, j) => movedSquaredKernel([w, s.wPrev[j]], {})[0]))));
+    this.sigmaInputs = { h: s.h, hPrev: s.hPrev, wPrev: s.wPrev, g: s.g, movedSquared, attrs: { eta, kappaScale: gamma / logEpoch, logEpoch, beta2, epsilon } };
   }
 
   private evaluate(oracle: GradientOracle, ctx: StepContext): GradientResult {
-    let result: GradientResult;
-    if (!this.perturb || !this.sigma) {
-      result = oracle();
-    } else {
-      const offsets: tf.NamedTensorMap = {};
-      this.sigma.forEach((sigma, j) => {
-        offsets[this.sigmaNames[j]] = offsetKernel([sigma], { seed: ctx.random.nextSeed() })[0];
-      });
-      result = ctx.evaluateAt(offsets, oracle);
-    }
+    const p = this.sigmaInputs;
+    const result = p
+      ? ctx.evaluateWith((w, j) => perturbedWeightsKernel([w, p.h[j], p.hPrev[j], p.wPrev[j], p.g[j], p.movedSquared], { ...p.attrs, seed: ctx.random.nextSeed() })[0], oracle)
+      : oracle();
     // The first gradient of the step is g_{t+1}; a later plugin calling this oracle again (at
     // points of its own) reuses the step's σ and leaves the state alone.
     if (this.out === undefined) {
@@ -195,6 +186,17 @@ export class PertoptPlugin implements FlatfitPlugin {
       });
     }
     return result;
+  }
+
+  /** σ of the last step (zeros for an unperturbed one), from the inputs it was computed from. */
+  private computeSigma(): tf.Tensor[] {
+    const p = this.sigmaInputs;
+    const weights = this.wNow ?? this.state?.wPrev ?? []; // after the step, its W_t is the state's W_{t−1}
+    return tf.tidy(() => {
+      if (!p) return weights.map((w) => tf.zerosLike(w));
+      const moved = tf.sqrt(p.movedSquared);
+      return p.h.map((_, j) => sigmaKernel([p.h[j], p.hPrev[j], p.wPrev[j], p.g[j], moved], p.attrs)[0]);
+    }).map((x) => tf.keep(x));
   }
 
   private afterStep(): void {
@@ -213,10 +215,19 @@ export class PertoptPlugin implements FlatfitPlugin {
       wPrev: wNow,
       g: out,
     };
-    if (prev) tf.dispose([...prev.hPrev, ...prev.wPrev, ...prev.g]);
+    // the last step's σ inputs stay readable (lastSigma) until the next step
+    if (prev) this.retired.push(...prev.hPrev, ...prev.wPrev, ...prev.g);
     this.state = next;
     tf.dispose(this.tTensor);
     this.tTensor = tf.keep(tf.scalar(next.t, "int32"));
+  }
+
+  private disposeSigma(): void {
+    tf.dispose([...(this.sigma ?? []), ...this.retired]);
+    if (this.sigmaInputs) this.sigmaInputs.movedSquared.dispose();
+    this.sigma = undefined;
+    this.sigmaInputs = undefined;
+    this.retired = [];
   }
 
   private disposeStep(): void {

@@ -90,7 +90,7 @@ for (const backend of BACKENDS) {
     const kernels = await page.call("shaderKernels", backend);
     for (const name of SHADER_KERNELS) t.true(kernels.includes(name), `${name} is registered for ${backend}`);
     const results = await page.call("fusedKernels");
-    t.is(results.length, 7 + 5 * 6);
+    t.is(results.length, 7 + 5 * 8);
     for (const r of results) {
       const err = relError(r.here, r.cpu);
       t.true(err <= KERNEL_TOLERANCE, `${r.name}: relative difference ${err.toExponential(2)}`);

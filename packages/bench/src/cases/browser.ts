@@ -81,6 +81,6 @@ export async function browserCase(repeats: number): Promise<string> {
     "GPU programs are the shader dispatches a step makes (`runWebGLProgram` / `runWebGPUProgram` calls, counted",
     "like the reads): beyond the gradient evaluations they count the methods' own per-parameter arithmetic: one",
     "shader program per fused-kernel call (`installBackendExtras()` from @flatfit/backends, which the page calls;",
-    "a sum is one or two on webgl), one per tf op where a kernel has no elementwise form (PertOPT's offset).",
+    "a sum is one or two on webgl); PertOPT draws its perturbation inside its perturbed-weights program.",
   ].join("\n");
 }

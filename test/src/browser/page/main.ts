@@ -173,6 +173,14 @@ async function fusedKernels(): Promise<FusedKernelResult[]> {
     );
     for (const moved of [0.3, 0]) {
       cases.push({
+        name: `pertopt perturbedWeights ${label}, moved ${moved}`,
+        kernel: "FlatfitPertoptPerturbedWeights",
+        run: () =>
+          tf.tidy(() =>
+            kernel("FlatfitPertoptPerturbedWeights", [t(w), t(h), tf.mul(t(h), 0.9), t(w), t(grad), tf.scalar(moved * moved)], { eta: 1e3, kappaScale: 0.5 / Math.log(2), logEpoch: Math.log(2), beta2: 0.8, epsilon: 1e-5, seed: 987654321 }),
+          ),
+      });
+      cases.push({
         name: `pertopt sigma ${label}, moved ${moved}`,
         kernel: "FlatfitPertoptSigma",
         run: () =>
