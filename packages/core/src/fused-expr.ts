@@ -107,24 +107,20 @@ export function evaluateElementwise(expr: Expr, inputs: readonly ArrayLike<numbe
   return ev(expr);
 }
 
-/** The attrs an expression reads as seeds of `uniform` draws (run-time values, not constants). */
-export function exprSeeds(expr: Expr): string[] {
+/** The names a leaf kind carries over the whole tree, each once, sorted. */
+function leafNames(expr: Expr, name: (e: Expr) => string | undefined): string[] {
   const names = new Set<string>();
   const walk = (e: Expr): void => {
-    if ("uniform" in e) names.add(e.uniform);
+    const n = name(e);
+    if (n !== undefined) names.add(n);
     else if ("op" in e) e.args.forEach(walk);
   };
   walk(expr);
   return [...names].sort();
 }
 
+/** The attrs an expression reads as seeds of `uniform` draws (run-time values, not constants). */
+export const exprSeeds = (expr: Expr): string[] => leafNames(expr, (e) => ("uniform" in e ? e.uniform : undefined));
+
 /** The attrs an expression reads (its shader constants). */
-export function exprAttrs(expr: Expr): string[] {
-  const names = new Set<string>();
-  const walk = (e: Expr): void => {
-    if ("attr" in e) names.add(e.attr);
-    else if ("op" in e) e.args.forEach(walk);
-  };
-  walk(expr);
-  return [...names].sort();
-}
+export const exprAttrs = (expr: Expr): string[] => leafNames(expr, (e) => ("attr" in e ? e.attr : undefined));
