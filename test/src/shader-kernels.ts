@@ -11,6 +11,6 @@ export const SHADER_KERNELS: readonly string[] = [
   "FlatfitHeroWeightedGradientSquares",
   "FlatfitPertoptSigma",
   "FlatfitPertoptMovedSquared",
-  "FlatfitPertoptSecondMoment",
+  "FlatfitSecondMoment",
   "FlatfitPertoptPerturbedWeights",
 ];

@@ -44,7 +44,7 @@ const CASES: Record<string, Case> = {
     attrs: { eta: 1e3, kappaScale: 0.5, logEpoch: Math.log(3), beta2: 1, epsilon: 1e-8 },
   },
   FlatfitPertoptMovedSquared: { inputs: [{ shape: V }, { shape: V }], attrs: {} },
-  FlatfitPertoptSecondMoment: { inputs: [{ shape: V, values: "positive" }, { shape: V }], attrs: { beta1: 0.9 } },
+  FlatfitSecondMoment: { inputs: [{ shape: V, values: "positive" }, { shape: V }], attrs: { beta: 0.9 } },
   FlatfitPertoptPerturbedWeights: {
     inputs: [{ shape: V }, { shape: V, values: "positive" }, { shape: V, values: "positive" }, { shape: V }, { shape: V }, { shape: [], values: [0.64] }],
     attrs: { eta: 1e3, kappaScale: 0.5, logEpoch: Math.log(3), beta2: 1, epsilon: 1e-8, seed: 12345 },

@@ -42,6 +42,7 @@ export {
   type Coefficient,
   type Values,
 } from "./fused";
+export { secondMomentUpdate } from "./second-moment";
 export { fusedExpr, evaluateElementwise, exprAttrs, exprSeeds, UNARY_OPS, BINARY_OPS, type Expr, type Elementwise, type UnaryOp, type BinaryOp } from "./fused-expr";
 export { StepEngine, defaultVariables } from "./step";
 export { preserveOtherVariables, FlatfitClosureError } from "./closure-guard";

@@ -24,6 +24,8 @@ export { closureObjective, type Objective } from "./objective";
 export { modelLoss, modelObjective, modelVariables, type ModelDataOptions } from "./model";
 export { modelHessianTrace, modelHessianMaxEigenvalue, modelLossLandscape } from "./model-measures";
 export { meanAndStdError } from "./stats";
+/** Adam's smoothed squared gradient (pacGen's Hᵢᵢ estimate): core's fused kernel, shared with PertOPT. */
+export { secondMomentUpdate } from "@flatfit/core";
 export {
   pacGen,
   pacGenOf,
@@ -31,7 +33,6 @@ export {
   pacGenValue,
   pacGenRadius,
   estimateHessianLipschitz,
-  secondMomentUpdate,
   SecondMomentEstimate,
   PACGEN_DEFAULTS,
   type PacGenOptions,

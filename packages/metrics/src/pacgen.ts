@@ -26,7 +26,7 @@
  * L = Σ c_i w_i³/6 + (quadratic), and 0 on a quadratic.
  */
 import * as tf from "@tensorflow/tfjs";
-import { linearCombination, preserveOtherVariables, RandomSource, withOffsets } from "@flatfit/core";
+import { preserveOtherVariables, RandomSource, secondMomentUpdate, withOffsets } from "@flatfit/core";
 import { objectiveHvp } from "./hvp";
 import { closureObjective, type Objective } from "./objective";
 import { modelObjective, type ModelDataOptions } from "./model";
@@ -121,14 +121,6 @@ export function pacGenValue(
     });
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
   });
-}
-
-/** h' = β·h + (1 − β)·g², Adam's (and PertOPT's) exponentially smoothed squared gradient. */
-export function secondMomentUpdate(h: tf.Tensor, g: tf.Tensor, beta: number): tf.Tensor {
-  return tf.tidy(() => linearCombination([
-    [h, beta],
-    [tf.square(g), 1 - beta],
-  ]));
 }
 
 /**

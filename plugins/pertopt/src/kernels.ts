@@ -122,15 +122,3 @@ export const movedSquaredKernel = defineFusedKernel<Record<string, never>>({
   outputShapes: () => [[]],
 });
 
-/** h' = β₁·h + (1 − β₁)·g² (the EMA of squared gradients). Inputs: h, g. */
-export const secondMomentKernel = defineFusedKernel<{ beta1: number }>({
-  name: "FlatfitPertoptSecondMoment",
-  cpu: ([h, g], { beta1 }) => {
-    const out = new Float32Array(h.length);
-    const c = 1 - beta1;
-    for (let i = 0; i < out.length; i++) out[i] = beta1 * h[i] + c * g[i] * g[i];
-    return [out];
-  },
-  elementwise: () => ({ expr: e.add(e.mul(e.attr("beta1"), e.input(0)), e.mul(e.sub(e.value(1), e.attr("beta1")), e.square(e.input(1)))) }),
-  ops: ([h, g], { beta1 }) => [tf.tidy(() => tf.add(tf.mul(h, beta1), tf.mul(tf.square(g), 1 - beta1)))],
-});

@@ -23,6 +23,7 @@ import {
   addMany,
   Logger,
   PLUGIN_OPTIONS,
+  secondMomentUpdate,
   z,
   type FlatfitHooks,
   type FlatfitPlugin,
@@ -30,7 +31,7 @@ import {
   type GradientResult,
   type StepContext,
 } from "@flatfit/core";
-import { movedSquaredKernel, perturbedWeightsKernel, secondMomentKernel, sigmaKernel, type SigmaAttrs } from "./kernels";
+import { movedSquaredKernel, perturbedWeightsKernel, sigmaKernel, type SigmaAttrs } from "./kernels";
 
 const optionsSchema = z.strictObject({
   /** η: scales the curvature bound on σ. The paper's CIFAR runs (Adam, lr 1e-4) use 0.01; Tiny ImageNet (SGD, lr 1e-2) 100. */
@@ -207,7 +208,7 @@ export class PertoptPlugin implements FlatfitPlugin {
     this.wNow = undefined;
     const { beta1 } = this.options;
     const prev = this.state;
-    const h = tf.tidy(() => out.map((g, j) => secondMomentKernel([prev ? prev.h[j] : tf.zerosLike(g), g], { beta1 })[0]));
+    const h = tf.tidy(() => out.map((g, j) => secondMomentUpdate(prev ? prev.h[j] : tf.zerosLike(g), g, beta1)));
     const next: PertoptState = {
       t: (prev?.t ?? 0) + 1,
       h: h.map((x) => tf.keep(x)),

@@ -169,7 +169,7 @@ async function fusedKernels(): Promise<FusedKernelResult[]> {
       { name: `hero squaredWeightsTimesGradient ${label}`, kernel: "FlatfitHeroSquaredWeightsTimesGradient", run: () => tf.tidy(() => kernel("FlatfitHeroSquaredWeightsTimesGradient", [t(w), t(grad), tf.scalar(0.37)], {})) },
       { name: `hero weightedGradientSquares ${label}`, kernel: "FlatfitHeroWeightedGradientSquares", run: () => tf.tidy(() => kernel("FlatfitHeroWeightedGradientSquares", [t(w), t(grad)], {})) },
       { name: `pertopt movedSquared ${label}`, kernel: "FlatfitPertoptMovedSquared", run: () => tf.tidy(() => kernel("FlatfitPertoptMovedSquared", [t(w), t(grad)], {})) },
-      { name: `pertopt secondMoment ${label}`, kernel: "FlatfitPertoptSecondMoment", run: () => tf.tidy(() => kernel("FlatfitPertoptSecondMoment", [t(h), t(grad)], { beta1: 0.999 })) },
+      { name: `secondMoment ${label}`, kernel: "FlatfitSecondMoment", run: () => tf.tidy(() => kernel("FlatfitSecondMoment", [t(h), t(grad)], { beta: 0.999 })) },
     );
     for (const moved of [0.3, 0]) {
       cases.push({
