@@ -47,7 +47,7 @@ test("installBackendExtras registers each kernel once per process", (t) => {
   // flatfit's fused kernels declared so far (core's), as wasm kernels
   t.deepEqual(
     first.filter((k) => k.startsWith("Flatfit") && k.endsWith("@wasm")),
-    ["FlatfitLinearCombination@wasm", "FlatfitSumOfSquares@wasm", "FlatfitDot@wasm"],
+    ["FlatfitLinearCombination@wasm", "FlatfitSumOfSquares@wasm", "FlatfitDot@wasm", "FlatfitSecondMoment@wasm"],
   );
   t.deepEqual(installBackendExtras(), []);
   t.deepEqual(installBackendExtras({ backends: ["cpu"] }), []);

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { installBackendExtras, shaderFusedKernelNames } from "@flatfit/backends";
 import { defineFusedKernel, fusedExpr as e } from "@flatfit/core";
 
-const CORE = ["FlatfitLinearCombination", "FlatfitSumOfSquares", "FlatfitDot"];
+const CORE = ["FlatfitLinearCombination", "FlatfitSumOfSquares", "FlatfitDot", "FlatfitSecondMoment"];
 
 test("webgl and webgpu get a kernel for every fused kernel with an elementwise form, declared before or after installBackendExtras, and tfjs-backend-webgpu stays unloaded", (t) => {
   const first = installBackendExtras({ backends: ["webgl", "webgpu"] });
