@@ -3,7 +3,8 @@
  * root — as CI and the project machines run; the browser tests do the same for chromium), started
  * on 127.0.0.1 on a free port with its own temporary folder, append-only persistence and a
  * password, and killed after. `restart` stops it (SIGTERM: it saves) and starts it again on the
- * same port and folder, as a Redis restarted mid-sweep.
+ * same port and folder, as a Redis restarted mid-sweep. With `tls` it takes only TLS connections
+ * (`tls-port`, plain port off), with the certificate and key given, clients not asked for one.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
@@ -37,6 +38,13 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The server's side of TLS: PEM files of its certificate, its key and the CA that signed it. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export class TestRedis {
   private child?: ChildProcess;
   readonly dir = mkdtempSync(path.join(tmpdir(), "flatfit-redis-"));
@@ -44,22 +52,26 @@ export class TestRedis {
   private constructor(
     readonly port: number,
     readonly password: string,
+    readonly tls?: ServerTls,
   ) {}
 
-  static async start(password = `pw-${Math.random().toString(36).slice(2, 10)}`): Promise<TestRedis> {
+  static async start(password = `pw-${Math.random().toString(36).slice(2, 10)}`, tls?: ServerTls): Promise<TestRedis> {
     ensureRedis();
-    const r = new TestRedis(await freePort(), password);
+    const r = new TestRedis(await freePort(), password, tls);
     await r.launch();
     return r;
   }
 
-  /** redis://:password@127.0.0.1:port/db */
+  /** redis://:password@127.0.0.1:port/db (rediss:// with TLS) */
   url(db = 0): string {
-    return `redis://:${this.password}@127.0.0.1:${this.port}/${db}`;
+    return `${this.tls ? "rediss" : "redis"}://:${this.password}@127.0.0.1:${this.port}/${db}`;
   }
 
   private launch(): Promise<void> {
-    const args = ["--bind", "127.0.0.1", "--port", String(this.port), "--dir", this.dir, "--requirepass", this.password, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--protected-mode", "yes"];
+    const listen = this.tls
+      ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", this.tls.cert, "--tls-key-file", this.tls.key, "--tls-ca-cert-file", this.tls.ca, "--tls-auth-clients", "no"]
+      : ["--port", String(this.port)];
+    const args = ["--bind", "127.0.0.1", ...listen, "--dir", this.dir, "--requirepass", this.password, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--protected-mode", "yes"];
     const child = (this.child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] }));
     let out = "";
     return new Promise<void>((resolve, reject) => {

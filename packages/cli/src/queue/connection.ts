@@ -72,13 +72,26 @@ export async function connect(target: QueueTarget, timeoutMs = 10_000): Promise<
   const { Redis } = await import("ioredis"); // loaded only in queue mode
   const redis = new Redis({ ...target.options, lazyConnect: true });
   let lastError = "";
-  redis.on("error", (err: Error) => (lastError = err.message));
+  let lastCode = "";
+  redis.on("error", (err: Error & { code?: string }) => ((lastError = err.message), (lastCode = err.code ?? "")));
   const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ""}`)), timeoutMs).unref());
   try {
     await Promise.race([redis.connect().then(() => redis.ping()), timer]);
   } catch (err) {
     redis.disconnect();
-    throw new Error(redact(`cannot reach the queue at ${target.shown}: ${(err as Error).message}`));
+    const message = (err as Error).message;
+    const cause = lastError && !message.includes(lastError) ? ` (${lastError})` : "";
+    throw new Error(redact(`cannot reach the queue at ${target.shown}: ${message}${cause}${connectHint(target, lastCode)}`));
   }
   return redis;
+}
+
+/** What to try when the first connect fails: TLS trust for rediss://, TLS itself for a server that closes on plain redis://. */
+function connectHint(target: QueueTarget, code: string): string {
+  const tls = target.options.tls !== undefined;
+  if (tls && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return "; the server's TLS certificate is not trusted here: give its CA to Node with NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
+  }
+  if (!tls && code === "ECONNRESET") return "; if this Redis takes only TLS connections, use rediss://";
+  return "";
 }
