@@ -26,11 +26,23 @@
  * takes, done in float64 over the inner node: the comparison is then free of truncation error
  * (compose-noisy.test.ts compares three pairs with the analytic H instead). The problem has one
  * variable, so hero's per-variable norms are the global ones.
+ *
+ * The SAM family (@flatfit/plugin-sam, used by compose-matrix-sam.test.ts) follows the papers'
+ * definitions as its README states them: sam, usam and asam take g from the inner oracle at the
+ * point they are called at and hand on the inner oracle's gradient at W + ε; rsam takes its
+ * ascent direction from the inner oracle at W + U (U read from the tape, like nso's U); wp-sgd
+ * hands on the inner oracle's gradient at W + U (one draw, read from the tape like pertopt's u).
+ * When a draw can only be seen added to another unknown one (an additive draw inside another,
+ * evaluated once), the outer method takes the sum and is marked `mixed`.
  */
 import type { LogisticProblem, Vec } from "@flatfit/testing";
 import { add, norm, scale, sub } from "@flatfit/testing";
 
-export const METHODS = ["nso", "seht", "grad-l1", "pertopt", "hero"] as const;
+/** The methods of DESIGN.md's "The methods, exactly" (compose-matrix.test.ts). */
+export const SEED_METHODS = ["nso", "seht", "grad-l1", "pertopt", "hero"] as const;
+/** @flatfit/plugin-sam's five methods (compose-matrix-sam.test.ts). */
+export const SAM_FAMILY = ["sam", "usam", "asam", "rsam", "wp-sgd"] as const;
+export const METHODS = [...SEED_METHODS, ...SAM_FAMILY] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface MethodParams {
@@ -39,6 +51,12 @@ export interface MethodParams {
   "grad-l1": { lambda: number };
   pertopt: { eta: number; gamma: number; beta2: number; epsilon: number };
   hero: { h: number; gamma: number };
+  sam: { rho: number };
+  usam: { rho: number };
+  /** biases: the problem's one variable is a kernel (not named bias/beta), so T = |W| + η under both settings. */
+  asam: { rho: number; eta: number; biases: "identity" | "adaptive" };
+  rsam: { rho: number; sigma: number };
+  "wp-sgd": { sigma: number; distribution: "gaussian" | "laplace" | "uniform" };
   /** core's `hvp.relativeStep` and `hvp.method` (grad-l1 and hero take their Hessian-vector products from core). */
   relativeStep: number;
   hvpMethod: "forward" | "central";
@@ -60,9 +78,9 @@ interface Anchor {
 /** The draws of one method instance in one step, read from the tape when first needed. */
 export interface Draws {
   method: Method;
-  /** nso: U_1…U_k; pertopt: [u]; seht: [σ] (entries −1, 0, 1). */
+  /** nso: U_1…U_k; pertopt: [u]; seht: [σ] (entries −1, 0, 1); rsam, wp-sgd: [U]. */
   values: Vec[];
-  /** pertopt: read from a point that also carries another pertopt's unknown draw (only the sum is known). */
+  /** pertopt, wp-sgd: read from a point that also carries an inner method's unknown additive draw (only the sum is known). */
   mixed?: boolean;
 }
 
@@ -127,8 +145,12 @@ export class Interpreter {
     this.problems.push(message);
   }
 
+  /** Every Draws object a node was built with (what `peek` puts back). */
+  private readonly allDraws = new Set<Draws>();
+
   /** The node of `method` around `inner`, keeping its draws in `draws` (shared between nodes built from the same draws). */
   node(method: Method, inner: Node, draws: Draws): Node {
+    this.allDraws.add(draws);
     switch (method) {
       case "nso":
         return this.nso(inner, draws);
@@ -140,6 +162,38 @@ export class Interpreter {
         return this.gradL1(inner);
       case "hero":
         return this.hero(inner);
+      case "sam":
+        return this.ascent("sam", inner, (at, g) => scale(g, this.params.sam.rho / Math.max(norm(g), TINY)));
+      case "usam":
+        return this.ascent("usam", inner, (at, g) => scale(g, this.params.usam.rho));
+      case "asam":
+        return this.ascent("asam", inner, (at, g) => this.asamOffset(at, g));
+      case "rsam":
+        return this.rsam(inner, draws);
+      case "wp-sgd":
+        return this.wpSgd(inner, draws);
+    }
+  }
+
+  /**
+   * Runs `f` in tape mode and then puts back everything it moved (cursor, problems, draws read):
+   * to learn what an inner oracle would return before its draws can be read in the right order.
+   */
+  private peek<T>(f: () => T): T {
+    const cursor = this.cursor;
+    const problems = this.problems.length;
+    const worst = this.worstPoint;
+    const saved = [...this.allDraws].map((d) => ({ d, values: [...d.values], mixed: d.mixed }));
+    try {
+      return f();
+    } finally {
+      this.cursor = cursor;
+      this.problems.length = problems;
+      this.worstPoint = worst;
+      for (const { d, values, mixed } of saved) {
+        d.values = values;
+        d.mixed = mixed;
+      }
     }
   }
 
@@ -306,6 +360,119 @@ export class Interpreter {
       },
     };
   }
+
+  /**
+   * The SAM-type step (sam, usam, asam): g = G(W), ε = offset(W, g), out = G(W + ε). ε is computed
+   * from the inner oracle's gradient, so the second point carries that gradient's float32 error
+   * (after a finite-difference inner oracle, up to ~1e-3 of ε): DIRECTION_SLACK of ε, as for hero.
+   */
+  private ascent(name: string, inner: Node, offset: (at: Vec, g: Vec) => Vec): Node {
+    return {
+      label: `${name}(${inner.label})`,
+      evals: 2 * inner.evals,
+      cleanFirst: inner.cleanFirst,
+      anchor: (pos) => inner.anchor(pos),
+      call: (at, slack = 0) => {
+        const g = inner.call(at, slack);
+        const eps = offset(at, g);
+        return inner.call(add(at, eps), slack + DIRECTION_SLACK * maxAbs(eps));
+      },
+    };
+  }
+
+  /**
+   * ASAM (Kwon et al.): T = |W| + η elementwise, at the weights the oracle is called at;
+   * ε = ρ·T⊙T⊙g/‖T⊙g‖ (one norm over all variables, guarded like the plugin's norms).
+   */
+  private asamOffset(at: Vec, g: Vec): Vec {
+    const { rho, eta } = this.params.asam;
+    const T = at.map((w) => Math.abs(w) + eta);
+    const Tg = g.map((x, i) => T[i] * x);
+    const c = rho / Math.max(norm(Tg), TINY);
+    return Tg.map((x, i) => c * T[i] * x);
+  }
+
+  /** A noise draw read back is plausible for its σ and distribution (not checked when only a sum is seen). */
+  private checkNoise(method: string, U: Vec, sigma: number, distribution: MethodParams["wp-sgd"]["distribution"] = "gaussian"): void {
+    // Gaussian: P(|x| > 6σ) ≈ 2e-9 per entry; Laplace (scale σ/√2): P(|x| > 12σ) ≈ 4e-8; uniform on [−√3σ, √3σ].
+    const bound = distribution === "uniform" ? Math.sqrt(3) * sigma * (1 + 1e-5) : (distribution === "laplace" ? 12 : 6) * sigma;
+    if (!(maxAbs(U) < bound && norm(U) > 0.05 * sigma)) this.note(`${method}: the noise U read back, [${fmt(U)}], is implausible for sigma ${sigma} (${distribution})`);
+  }
+
+  /**
+   * RSAM: g̃ = G(W + U), ε = ρ·g̃/‖g̃‖, out = G(W + ε) (the ascent starts from W). U is read from
+   * the first point the first time it is needed; when the inner oracle adds an unknown draw of
+   * its own (pertopt, wp-sgd), the two calls' points share that unknown offset, so
+   * U = p₁ − p₂ + ε, with g̃ what the inner oracle returns at the first point (`peek`).
+   */
+  private rsam(inner: Node, draws: Draws): Node {
+    const { rho, sigma } = this.params.rsam;
+    const ascentOffset = (g: Vec) => scale(g, rho / Math.max(norm(g), TINY));
+    return {
+      label: `rsam(${inner.label})`,
+      evals: 2 * inner.evals,
+      cleanFirst: false,
+      anchor: (pos) => {
+        const U = draws.values[0];
+        if (U) {
+          const r = inner.anchor(pos);
+          return { p: sub(r.p, U), exact: r.exact };
+        }
+        // Around the base: the second point is W + ε, and ε follows from the gradient at the first.
+        if (inner === this.base) return { p: sub(this.point(pos + 1), ascentOffset(this.problem.grad(this.point(pos)))), exact: true };
+        return { p: inner.anchor(pos).p, exact: false };
+      },
+      call: (at, slack = 0) => {
+        if (draws.values.length === 0) {
+          this.needTape("rsam");
+          const r1 = inner.anchor(this.cursor);
+          if (r1.exact) {
+            draws.values.push(sub(r1.p, at));
+          } else {
+            const r2 = inner.anchor(this.cursor + inner.evals);
+            const gt = this.peek(() => inner.call(r1.p));
+            draws.values.push(add(sub(r1.p, r2.p), ascentOffset(gt)));
+          }
+          this.checkNoise("rsam", draws.values[0], sigma);
+        }
+        const gt = inner.call(add(at, draws.values[0]), slack);
+        const eps = ascentOffset(gt);
+        return inner.call(add(at, eps), slack + DIRECTION_SLACK * maxAbs(eps));
+      },
+    };
+  }
+
+  /** WP-SGD: out = G(W + U), one draw (read like pertopt's u). */
+  private wpSgd(inner: Node, draws: Draws): Node {
+    const { sigma, distribution } = this.params["wp-sgd"];
+    return {
+      label: `wp-sgd(${inner.label})`,
+      evals: inner.evals,
+      cleanFirst: false,
+      anchor: (pos) => {
+        const r = inner.anchor(pos);
+        const U = draws.values[0];
+        return U ? { p: sub(r.p, U), exact: r.exact && !draws.mixed } : { p: r.p, exact: false };
+      },
+      call: (at, slack = 0) => {
+        if (draws.values.length === 0) {
+          this.needTape("wp-sgd");
+          const r = inner.anchor(this.cursor);
+          draws.values.push(sub(r.p, at));
+          // Inside pertopt or another wp-sgd, evaluated once: only the sum of the two draws is
+          // seen; it is given to this (outer) one, and the inner then reads ≈ 0.
+          draws.mixed = !r.exact;
+          // Not checked when the draw is a sum, nor when it is the ≈ 0 left inside an outer one that took the sum.
+          if (![...this.allDraws].some((d) => d.mixed)) this.checkNoise("wp-sgd", draws.values[0], sigma, distribution);
+        }
+        return inner.call(add(at, draws.values[0]), slack);
+      },
+    };
+  }
+}
+
+function maxAbs(v: Vec): number {
+  return Math.max(...v.map(Math.abs));
 }
 
 function fmt(v: Vec): string {
