@@ -23,26 +23,32 @@ export interface SaveModelOptions {
   metadata?: Record<string, {}>;
 }
 
+/**
+ * Writes tf.io artifacts to `dir/model.json` + `dir/weights.bin` (the folder is created), with
+ * `metadata` merged over the artifacts' own `userDefinedMetadata`.
+ */
+function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, metadata?: Record<string, {}>): tf.io.SaveResult {
+  const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
+  const json: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy,
+    weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
+    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+    ...(artifacts.userDefinedMetadata || metadata ? { userDefinedMetadata: { ...artifacts.userDefinedMetadata, ...metadata } } : {}),
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
+  writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
+  return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
 /** Writes `dir/model.json` and `dir/weights.bin` (the folder is created). */
 export async function saveModelDir(model: tf.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const metadata = opts.metadata;
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
-      const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
-        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-        ...(artifacts.userDefinedMetadata || metadata ? { userDefinedMetadata: { ...artifacts.userDefinedMetadata, ...metadata } } : {}),
-      };
-      writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
-      writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
+    tf.io.withSaveHandler(async (artifacts) => writeArtifacts(dir, artifacts, opts.metadata)),
     { includeOptimizer: opts.includeOptimizer === true },
   );
 }
@@ -55,20 +61,7 @@ export function dirSaveHandler(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error("dirSaveHandler: binary (GraphDef) topologies are not supported");
-      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
-      const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as tf.io.ModelJSON["modelTopology"],
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [WEIGHTS], weights: artifacts.weightSpecs ?? [] }],
-        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-      };
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, WEIGHTS), Buffer.from(data));
-      writeFileSync(path.join(dir, "model.json"), JSON.stringify(json));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      return writeArtifacts(dir, artifacts);
     },
   };
 }
