@@ -15,9 +15,8 @@ import { trainFields, type TrainConfig } from "../config/schema";
 import { TerminalProgress } from "../progress";
 import { trialId } from "../sweep/grid";
 import type { TrainOutcome } from "../training/run";
-import { follow } from "./follow";
 import { saveManifest, type ManifestTrial } from "./results";
-import { enqueueLine, openSession } from "./session";
+import { followEnqueued, openSession } from "./session";
 
 const TRAIN_FIELDS = Object.keys(trainFields).filter((k) => k !== "$schema");
 const trainOnly = (c: TrainConfig): TrainConfig => Object.fromEntries(Object.entries(c).filter(([k]) => TRAIN_FIELDS.includes(k))) as unknown as TrainConfig;
@@ -38,13 +37,8 @@ export async function queueCompare(opts: CompareOptions): Promise<number> {
     const unique = new Map(specs.map((spec, i) => [listed[i].id, { id: listed[i].id, config: spec.job.config, baseDir: dir, label: spec.job.label }]));
     const counts = await s.enqueue([...unique.values()]);
     terminal.log(`flatfit compare ${file}: ${config.methods.map((m) => m.name).join(", ")}; ${specs.length} trainings (${config.methods.length} methods × ${config.seeds.length} seeds)`);
-    terminal.log(enqueueLine(s.target.shown, name, counts));
-    if (opts.detach) {
-      terminal.log(`detached: see where it stands with flatfit status --queue ${s.target.shown} --name ${name}`);
-      return 0;
-    }
-    const snap = await follow(s.queue, s.redis, listed, terminal);
-    terminal.stop();
+    const snap = await followEnqueued(s, name, counts, listed, terminal, opts.detach);
+    if (!snap) return 0; // detached
     const failed = snap.views.filter((v) => v.state !== "done");
     if (failed.length) {
       for (const v of failed) terminal.log(`failed: ${v.trial.label}: ${v.reason ?? v.state}`);

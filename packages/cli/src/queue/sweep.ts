@@ -13,8 +13,7 @@ import { TerminalProgress } from "../progress";
 import { writeJsonAtomic } from "../run-dir";
 import { defaultOrder } from "../sweep/rank";
 import { rankSweep, writeSweepResults } from "../sweep/report";
-import { openSession, enqueueLine } from "./session";
-import { follow } from "./follow";
+import { followEnqueued, openSession } from "./session";
 import { saveManifest, type ManifestTrial } from "./results";
 
 export async function queueSweep(opts: SweepOptions): Promise<number> {
@@ -31,13 +30,8 @@ export async function queueSweep(opts: SweepOptions): Promise<number> {
     await saveManifest(s.redis, { kind: "sweep", name, file: path.resolve(file), createdAt: new Date().toISOString(), grid, metric, order, trials: listed });
     const counts = await s.enqueue(trials.map((t, i) => ({ id: t.id, config: resolveRunConfig(t.config, dir), baseDir: dir, label: listed[i].label })));
     terminal.log(`flatfit sweep ${file}: ${trials.length} trials over ${Object.keys(grid).join(", ")}`);
-    terminal.log(enqueueLine(s.target.shown, name, counts));
-    if (opts.detach) {
-      terminal.log(`detached: see where it stands with flatfit status --queue ${s.target.shown} --name ${name}`);
-      return 0;
-    }
-    const snap = await follow(s.queue, s.redis, listed, terminal);
-    terminal.stop();
+    const snap = await followEnqueued(s, name, counts, listed, terminal, opts.detach);
+    if (!snap) return 0; // detached
     const trialsDir = path.join(out, "trials");
     mkdirSync(trialsDir, { recursive: true });
     writeJsonAtomic(path.join(out, "sweep.json"), { config: path.resolve(file), queue: s.target.shown, grid, metric, order, trials: listed.map((t) => ({ id: t.id, assignment: t.assignment })) });
