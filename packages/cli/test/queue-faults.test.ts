@@ -1,23 +1,9 @@
-import test from "ava";
 import * as path from "node:path";
 import { connect, openQueue, parseQueueUrl } from "@flatfit/cli";
-import { runBin, startBin, tempDir, type Running } from "./helpers";
-import { accuracies, gridConfig, SECOND_PASS, startWorker, stopWorker, storedBy } from "./queue-helpers";
-import { TestRedis } from "./redis";
+import { runBin, startBin, type Running } from "./helpers";
+import { accuracies, gridConfig, queueSuite, startWorker, stopWorker, storedBy } from "./queue-helpers";
 
-const dir = tempDir("flatfit-queue-faults-");
-let redis: TestRedis | undefined;
-const started: Running[] = [];
-
-test.before(async () => {
-  if (!SECOND_PASS) redis = await TestRedis.start();
-});
-test.after.always(async () => {
-  for (const w of started) w.child.kill("SIGKILL");
-  await redis?.stop();
-});
-
-const q = SECOND_PASS ? test.skip : test.serial;
+const { dir, redis, started, q } = queueSuite("flatfit-queue-faults-");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The trial a worker has started and not finished, if any. */
@@ -35,7 +21,7 @@ async function resultKeys(url: string): Promise<number> {
 }
 
 q("a worker SIGKILLed mid-trial: its trial is taken over and completes; every trial is stored once, with the embedded run's accuracy bit for bit", async (t) => {
-  const url = redis!.url(1);
+  const url = redis().url(1);
   const config = gridConfig(dir, "six", [0.02, 0.05, 0.1, 0.2, 0.3, 0.5], 2);
   const ws = [startWorker(url), startWorker(url), startWorker(url)];
   started.push(...ws);
@@ -68,22 +54,22 @@ q("a worker SIGKILLed mid-trial: its trial is taken over and completes; every tr
 });
 
 q("Redis restarted mid-sweep (append-only persistence on): the sweep resumes and completes", async (t) => {
-  const url = redis!.url(2);
+  const url = redis().url(2);
   const w = startWorker(url);
   started.push(w);
   const sweep = startBin(["sweep", "--config", gridConfig(dir, "restart", [0.05, 0.1, 0.2, 0.3]), "--queue", url, "--out", path.join(dir, "r"), "--quiet"]);
   await sweep.waitFor(/: done\n/, 120_000);
-  await redis!.restart(1000);
+  await redis().restart(1000);
   const r = await sweep.done;
   t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
   t.is(accuracies(path.join(dir, "r")).size, 4);
   await stopWorker(w);
   t.is(await resultKeys(url), 4);
-  t.false(`${r.stdout}${r.stderr}${w.stdout}`.includes(redis!.password));
+  t.false(`${r.stdout}${r.stderr}${w.stdout}`.includes(redis().password));
 });
 
 q("Ctrl-C on a worker returns its running trial to the queue at once; another worker completes it", async (t) => {
-  const url = redis!.url(3);
+  const url = redis().url(3);
   const config = gridConfig(dir, "ctrl-c", [0.1], 3);
   const detached = await runBin(["sweep", "--config", config, "--queue", url, "--detach"]);
   t.is(detached.code, 0, detached.stderr);

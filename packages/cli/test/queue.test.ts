@@ -3,23 +3,10 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { connect, openQueue, parseQueueUrl, redact, UsageError } from "@flatfit/cli";
-import { BIN, runBin, tempDir, writeConfig, type Running } from "./helpers";
-import { accuracies, gridConfig, SECOND_PASS, startWorker, stopWorker } from "./queue-helpers";
-import { TestRedis } from "./redis";
+import { BIN, runBin } from "./helpers";
+import { accuracies, gridConfig, queueSuite, startWorker, stopWorker, tinyConfig } from "./queue-helpers";
 
-const dir = tempDir("flatfit-queue-");
-let redis: TestRedis | undefined;
-const workers: Running[] = [];
-
-test.before(async () => {
-  if (!SECOND_PASS) redis = await TestRedis.start();
-});
-test.after.always(async () => {
-  for (const w of workers) w.child.kill("SIGKILL");
-  await redis?.stop();
-});
-
-const q = SECOND_PASS ? test.skip : test.serial;
+const { dir, redis, started: workers, q } = queueSuite("flatfit-queue-");
 
 test("queue URLs: checked with the field and the accepted forms named; the password redacted", (t) => {
   const bad = t.throws(() => parseQueueUrl("http://h:1"), { instanceOf: UsageError });
@@ -43,7 +30,7 @@ q("without a queue the CLI loads neither BullMQ nor ioredis; --detach without a 
 });
 
 q("a sweep on the queue: no job added twice, status shows it, the same table and bit-identical accuracies as the embedded sweep, the password never printed", async (t) => {
-  const url = redis!.url(1);
+  const url = redis().url(1);
   const config = gridConfig(dir, "grid", [0.05, 0.1, 0.2, 0.4]);
   const first = await runBin(["sweep", "--config", config, "--queue", url, "--detach", "--out", path.join(dir, "q")]);
   t.is(first.code, 0, first.stderr);
@@ -78,14 +65,14 @@ q("a sweep on the queue: no job added twice, status shows it, the same table and
   const bad = await runBin(["status", "--queue", url, "--name", "nope"]);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--name "nope" is not on the queue redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/1; accepted: "grid"/);
-  const wrong = await runBin(["status", "--queue", url.replace(redis!.password, `${redis!.password}x`)]);
+  const wrong = await runBin(["status", "--queue", url.replace(redis().password, `${redis().password}x`)]);
   t.is(wrong.code, 1);
   await stopWorker(w);
-  for (const text of [first, again, before, followed, status, bad, wrong].flatMap((r) => [r.stdout, r.stderr]).concat(w.stdout)) t.false(text.includes(redis!.password), text);
+  for (const text of [first, again, before, followed, status, bad, wrong].flatMap((r) => [r.stdout, r.stderr]).concat(w.stdout)) t.false(text.includes(redis().password), text);
 });
 
 q("poisoned jobs fail alone, each with its reason: a config error (field and accepted values), a plugin by path, a missing plugin package", async (t) => {
-  const url = redis!.url(2);
+  const url = redis().url(2);
   const target = parseQueueUrl(url);
   const queue = openQueue(target);
   const base = { model: { name: "mlp", hidden: [8] }, data: { name: "mnist", trainLimit: 100, testLimit: 50, layout: "flat" }, epochs: 1, batchSize: 20 };
@@ -117,21 +104,18 @@ q("poisoned jobs fail alone, each with its reason: a config error (field and acc
 });
 
 q("with --allow-plugin-paths a worker loads a plugin by path; a trial that throws is tried 3 times, then failed with its error, while the others complete", async (t) => {
-  const url = redis!.url(4);
+  const url = redis().url(4);
   const plugin = path.join(dir, "throws.js");
   writeFileSync(plugin, `module.exports = class ThrowsPlugin { static id = "throws"; apply(hooks) { hooks.gradient.tap("throws", () => () => { throw new Error("this plugin throws in every step"); }); } };\n`);
-  const config = writeConfig(
+  const config = tinyConfig(
     dir,
     "throwing.yaml",
     `
-model: { name: mlp, hidden: [8] }
-data: { name: mnist, trainLimit: 100, testLimit: 50, layout: flat }
-epochs: 1
-batchSize: 20
 plugins: [{ use: ./throws.js }]
 grid:
   "plugins": [[{ use: ./throws.js }], []]
 `,
+    { hidden: 8, trainLimit: 100 },
   );
   const w = startWorker(url, ["--allow-plugin-paths"]);
   workers.push(w);
@@ -147,15 +131,11 @@ grid:
 });
 
 q("compare on the queue prints the comparison table and writes report.html from the stored results; --artifacts keeps each run directory", async (t) => {
-  const url = redis!.url(3);
-  const config = writeConfig(
+  const url = redis().url(3);
+  const config = tinyConfig(
     dir,
     "cmp.yaml",
     `
-model: { name: mlp, hidden: [16] }
-data: { name: mnist, trainLimit: 200, testLimit: 100, layout: flat }
-epochs: 1
-batchSize: 20
 seeds: [1, 2]
 curvature: false
 landscape: false
