@@ -2,20 +2,13 @@ import test from "ava";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { EvalRow } from "@flatfit/core";
-import { stat, pct, type CompareReport } from "@flatfit/report";
-import { runBin, tempDir, writeConfig } from "./helpers";
+import { stat, pct } from "@flatfit/report";
+import { compareBefore } from "./helpers";
 import { CHROMIUM, viewPage } from "@flatfit/testing/chromium";
 
-const dir = tempDir("flatfit-compare-");
-const out = path.join(dir, "out");
-let result: Awaited<ReturnType<typeof runBin>>;
-let report: CompareReport;
-
-test.before(async () => {
-  const config = writeConfig(
-    dir,
-    "compare.yaml",
-    `
+const cmp = compareBefore(
+  "flatfit-compare-",
+  `
 name: tiny
 title: "tiny comparison"
 model: { name: mlp, hidden: [16] }
@@ -31,25 +24,24 @@ methods:
   - { name: SGD, plugins: [] }
   - { name: HERO, plugins: [{ use: hero, gamma: 0.1 }] }
 `,
-  );
-  result = await runBin(["compare", "--config", config, "--out", out, "--quiet"]);
-  report = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
-});
+);
 
 test("compare prints the summary table and the report's path, and writes results.json and a run per method and seed", (t) => {
-  t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /^method +float32 acc \(%\) +8bit acc \(%\) +6bit acc \(%\) +5bit acc \(%\) +4bit acc \(%\) +tr H +s \/ epoch$/m);
-  t.regex(result.stdout, /^SGD +\d+\.\d\d ± \d+\.\d\d /m);
-  t.regex(result.stdout, /^HERO +\d+\.\d\d ± \d+\.\d\d /m);
-  t.true(result.stdout.trimEnd().endsWith(`report: ${path.join(out, "report.html")}`));
-  for (const run of ["SGD-seed1", "SGD-seed2", "HERO-seed1", "HERO-seed2"]) t.true(existsSync(path.join(out, "runs", run, "model", "model.json")), run);
-  t.deepEqual(report.methods.map((m) => m.name), ["SGD", "HERO"]);
-  t.deepEqual(report.methods[1].plugins, [{ use: "hero", gamma: 0.1 }]);
+  t.is(cmp.result.code, 0, cmp.result.stderr);
+  t.regex(cmp.result.stdout, /^4 trainings \(2 methods × 2 seeds\) of .*, 2 epochs each; 2 at a time$/m);
+  t.regex(cmp.result.stdout, /^tiny comparison — test accuracy \(%\) after quantization to each bit-width, mean ± std over 2 seed\(s\)$/m);
+  t.regex(cmp.result.stdout, /^method +float32 acc \(%\) +8bit acc \(%\) +6bit acc \(%\) +5bit acc \(%\) +4bit acc \(%\) +tr H +s \/ epoch$/m);
+  t.regex(cmp.result.stdout, /^SGD +\d+\.\d\d ± \d+\.\d\d /m);
+  t.regex(cmp.result.stdout, /^HERO +\d+\.\d\d ± \d+\.\d\d /m);
+  t.true(cmp.result.stdout.trimEnd().endsWith(`report: ${path.join(cmp.out, "report.html")}`));
+  for (const run of ["SGD-seed1", "SGD-seed2", "HERO-seed1", "HERO-seed2"]) t.true(existsSync(path.join(cmp.out, "runs", run, "model", "model.json")), run);
+  t.deepEqual(cmp.report.methods.map((m) => m.name), ["SGD", "HERO"]);
+  t.deepEqual(cmp.report.methods[1].plugins, [{ use: "hero", gamma: 0.1 }]);
 });
 
 test("the numbers are mean ± std over the seeds of each run's own evaluation", (t) => {
-  for (const m of report.methods) {
-    const runs = [1, 2].map((s) => JSON.parse(readFileSync(path.join(out, "runs", `${m.name}-seed${s}`, "evaluation.json"), "utf8")) as EvalRow[]);
+  for (const m of cmp.report.methods) {
+    const runs = [1, 2].map((s) => JSON.parse(readFileSync(path.join(cmp.out, "runs", `${m.name}-seed${s}`, "evaluation.json"), "utf8")) as EvalRow[]);
     t.deepEqual(m.evaluation.map((e) => e.variant), ["float32", "8bit", "6bit", "5bit", "4bit"]);
     for (const e of m.evaluation) {
       const values = runs.map((rows) => rows.find((r) => r.variant === e.variant)!.metrics.acc);
@@ -70,7 +62,7 @@ test("the numbers are mean ± std over the seeds of each run's own evaluation", 
 
 test("report.html loads in headless Chromium without console errors, and every chart has rendered marks", async (t) => {
   t.true(existsSync(CHROMIUM), `the report test needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  const page = await viewPage(path.join(out, "report.html"));
+  const page = await viewPage(path.join(cmp.out, "report.html"));
   t.deepEqual(page.errors, []);
   t.deepEqual(page.requests.filter((u) => !u.startsWith("file:")), [], "the page loads nothing from the network");
   t.deepEqual(page.charts.map((c) => c.name), ["accuracy-vs-bits", "loss-per-epoch", "accuracy-per-epoch", "hessian-trace", "landscape-SGD", "landscape-HERO"]);

@@ -1,8 +1,10 @@
 /** Running the built `flatfit` bin as a user does, and temporary folders with config files. */
+import test from "ava";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { CompareReport } from "@flatfit/report";
 
 /** dist/test/helpers.js → dist/src/bin.js */
 export const BIN = path.join(__dirname, "..", "src", "bin.js");
@@ -67,6 +69,31 @@ export function startBin(args: string[], cwd = process.cwd()): Running {
 
 export function runBin(args: string[], cwd?: string): Promise<Finished> {
   return startBin(args, cwd).done;
+}
+
+/** A `flatfit compare` that a test file's tests share: `result` and `report` are set once `test.before` has run it. */
+export interface CompareRun {
+  dir: string;
+  /** --out: report.html, results.json, runs/ */
+  out: string;
+  result: Finished;
+  /** out/results.json */
+  report: CompareReport;
+}
+
+/**
+ * Registers a `test.before` that writes `yaml` to a new temporary folder (named from `prefix`) as
+ * compare.yaml and runs `flatfit compare --config … --out DIR/out --quiet` on it.
+ */
+export function compareBefore(prefix: string, yaml: string): CompareRun {
+  const dir = tempDir(prefix);
+  const run = { dir, out: path.join(dir, "out") } as CompareRun;
+  test.before(async () => {
+    const config = writeConfig(dir, "compare.yaml", yaml);
+    run.result = await runBin(["compare", "--config", config, "--out", run.out, "--quiet"]);
+    run.report = JSON.parse(readFileSync(path.join(run.out, "results.json"), "utf8"));
+  });
+  return run;
 }
 
 /**

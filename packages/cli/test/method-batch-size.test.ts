@@ -1,22 +1,14 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { CompareReport } from "@flatfit/report";
-import { runBin, tempDir, writeConfig } from "./helpers";
+import { compareBefore, runBin, writeConfig } from "./helpers";
 
 // Two methods that differ only in batch size (a method's own `batchSize`), with `trainLoss: true`:
 // every run is also evaluated on its training split, and the table gets a test−train loss column.
-const dir = tempDir("flatfit-compare-bs-");
-const out = path.join(dir, "out");
 const SEEDS = [1, 2];
-let result: Awaited<ReturnType<typeof runBin>>;
-let report: CompareReport;
-
-test.before(async () => {
-  const config = writeConfig(
-    dir,
-    "compare.yaml",
-    `
+const cmp = compareBefore(
+  "flatfit-compare-bs-",
+  `
 name: bs
 model: { name: mlp, hidden: [12] }
 data: { name: mnist, trainLimit: 100, testLimit: 50, layout: flat }
@@ -32,15 +24,12 @@ methods:
   - { name: small, batchSize: 10, epochs: 2 }
   - { name: base }
 `,
-  );
-  result = await runBin(["compare", "--config", config, "--out", out, "--quiet"]);
-  report = JSON.parse(readFileSync(path.join(out, "results.json"), "utf8"));
-});
+);
 
-const runFile = (method: string, seed: number, file: string) => JSON.parse(readFileSync(path.join(out, "runs", `${method}-seed${seed}`, file), "utf8"));
+const runFile = (method: string, seed: number, file: string) => JSON.parse(readFileSync(path.join(cmp.out, "runs", `${method}-seed${seed}`, file), "utf8"));
 
 test("a method's batchSize and epochs override the base ones; the others keep them", (t) => {
-  t.is(result.code, 0, result.stderr);
+  t.is(cmp.result.code, 0, cmp.result.stderr);
   for (const s of SEEDS) {
     t.is(runFile("small", s, "config.resolved.json").batchSize, 10);
     t.is(runFile("base", s, "config.resolved.json").batchSize, 20);
@@ -48,26 +37,38 @@ test("a method's batchSize and epochs override the base ones; the others keep th
     t.is(runFile("base", s, "history.json").length, 1);
     t.true(runFile("small", s, "config.resolved.json").trainLoss);
   }
-  t.regex(report.setup.training, /1 epochs, batch size 20 \(per method: small 2 × 10, base 1 × 20\)/);
+  t.regex(cmp.report.setup.training, /1 epochs, batch size 20 \(per method: small 2 × 10, base 1 × 20\)/);
 });
 
 test("trainLoss: summary.json has the training-split row, and the column is test loss minus it, seed by seed", (t) => {
-  t.regex(result.stdout, /^method +float32 acc \(%\) +tr H +test−train loss +s \/ epoch$/m);
-  t.regex(result.stdout, /^method +Δ float32 acc \(points\) +Δ tr H +Δ test−train loss +Δ s \/ epoch$/m);
+  t.regex(cmp.result.stdout, /^method +float32 acc \(%\) +test−train loss +s \/ epoch$/m);
+  t.regex(cmp.result.stdout, /^method +Δ float32 acc \(points\) +Δ test−train loss +Δ s \/ epoch$/m);
   for (const [i, m] of ["small", "base"].entries()) {
     const gaps = SEEDS.map((s) => {
       const summary = runFile(m, s, "summary.json");
       t.true(Number.isFinite(summary.train.loss) && summary.train.acc >= 0 && summary.train.acc <= 1, `${m} ${s}`);
       return summary.test.float32.loss - summary.train.loss;
     });
-    t.deepEqual(report.methods[i].lossGap?.values, gaps, m);
+    t.deepEqual(cmp.report.methods[i].lossGap?.values, gaps, m);
   }
-  const d = report.methods[1].differences!.lossGap;
-  t.deepEqual(d.values, [0, 1].map((k) => report.methods[1].lossGap!.values[k] - report.methods[0].lossGap!.values[k]));
+  const d = cmp.report.methods[1].differences!.lossGap;
+  t.deepEqual(d.values, [0, 1].map((k) => cmp.report.methods[1].lossGap!.values[k] - cmp.report.methods[0].lossGap!.values[k]));
+});
+
+test("the first lines give each method's epochs × batch size where they differ, not the base epochs alone", (t) => {
+  t.regex(cmp.result.stdout, /^4 trainings \(2 methods × 2 seeds\) of .*, epochs × batch size: small 2 × 10, base 1 × 20; 2 at a time$/m);
+  t.notRegex(cmp.result.stdout, /epochs each/);
+});
+
+test("without bit-widths the table's title says test accuracy, not quantization; without curvature there is no tr H column", (t) => {
+  t.regex(cmp.result.stdout, /^flatfit compare: bs — test accuracy \(%\), mean ± std over 2 seed\(s\)$/m);
+  t.notRegex(cmp.result.stdout, /quantization|bit-width/);
+  t.notRegex(cmp.result.stdout, /tr H/);
+  t.true(cmp.report.methods.every((m) => m.hessianTrace === undefined));
 });
 
 test("a method's batchSize (and epochs) must be a positive integer", async (t) => {
-  const bad = writeConfig(dir, "bad.yaml", `
+  const bad = writeConfig(cmp.dir, "bad.yaml", `
 model: mlp
 data: mnist
 methods:

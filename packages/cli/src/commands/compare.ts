@@ -5,8 +5,9 @@
  * writes DIR/report.html, DIR/results.json and a run directory per method and seed (DIR/runs/).
  */
 import * as path from "node:path";
-import { compareJobs } from "../compare/jobs";
+import { compareJobs, describeSchedules, methodSchedule } from "../compare/jobs";
 import { finishCompare } from "../compare/output";
+import type { CompareConfig } from "../config/schema";
 import { loadCompareConfig } from "../config/load";
 import { describeModel } from "../model-source";
 import { runJobs } from "../parallel/pool";
@@ -37,7 +38,7 @@ export async function compareCommand(opts: CompareOptions): Promise<number> {
   const terminal = new TerminalProgress(!opts.quiet);
   const b = config.base;
   terminal.log(`flatfit compare ${file}: ${config.methods.map((m) => m.name).join(", ")}`);
-  terminal.log(`${specs.length} trainings (${config.methods.length} methods × ${config.seeds.length} seeds) of ${describeModel(b.model)}, ${b.epochs} epochs each; ${workers} at a time`);
+  terminal.log(`${specs.length} trainings (${config.methods.length} methods × ${config.seeds.length} seeds) of ${describeModel(b.model)}, ${epochsLine(config)}; ${workers} at a time`);
   terminal.log(backendLine());
   const release = onExit(() => terminal.stop(), { message: "interrupted: the finished trainings' run directories are in " + path.join(out, "runs"), print: (l) => process.stderr.write(`${l}\n`) });
   try {
@@ -58,4 +59,11 @@ export async function compareCommand(opts: CompareOptions): Promise<number> {
     terminal.stop();
     release();
   }
+}
+
+/** "5 epochs each", or each method's epochs × batch size where methods set different ones. */
+function epochsLine(c: CompareConfig): string {
+  const schedules = c.methods.map((m) => methodSchedule(c, m));
+  const same = schedules.every((s) => s.epochs === schedules[0].epochs && s.batchSize === schedules[0].batchSize);
+  return same ? `${schedules[0]?.epochs ?? c.base.epochs} epochs each` : `epochs × batch size: ${describeSchedules(c)}`;
 }

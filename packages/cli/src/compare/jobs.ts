@@ -9,14 +9,28 @@ export function slug(name: string): string {
   return name.replace(/[^\w.-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "") || "run";
 }
 
+/** A method's epochs and batch size: its own where it sets them, else the base ones. */
+export function methodSchedule(c: CompareConfig, method: Method): { epochs: number; batchSize: number } {
+  return { epochs: method.epochs ?? c.base.epochs, batchSize: method.batchSize ?? c.base.batchSize };
+}
+
+/** Each method's epochs × batch size: "small 2 × 10, base 1 × 20". */
+export function describeSchedules(c: CompareConfig): string {
+  return c.methods
+    .map((m) => {
+      const { epochs, batchSize } = methodSchedule(c, m);
+      return `${m.name} ${epochs} × ${batchSize}`;
+    })
+    .join(", ");
+}
+
 /** The run of `method` with `seed`: the method's plugins first, then the base plugins. */
 export function methodConfig(c: CompareConfig, method: Method, seed: number): TrainConfig {
   return {
     ...c.base,
     seed,
     optimizer: method.optimizer ?? c.base.optimizer,
-    batchSize: method.batchSize ?? c.base.batchSize,
-    epochs: method.epochs ?? c.base.epochs,
+    ...methodSchedule(c, method),
     plugins: [...method.plugins, ...c.base.plugins],
     landscape: seed === c.seeds[0] ? c.base.landscape : undefined,
   };

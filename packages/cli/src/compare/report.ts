@@ -7,7 +7,7 @@ import type { CompareConfig } from "../config/schema";
 import { describeModel } from "../model-source";
 import { describeOptimizer } from "../optimizer";
 import type { TrainOutcome } from "../training/run";
-import { jobId } from "./jobs";
+import { describeSchedules, jobId } from "./jobs";
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -38,7 +38,7 @@ function setup(c: CompareConfig, first: TrainOutcome, workers: number): Record<s
     data: first.data.description + (b.data.labelNoise ? " (counts of the first seed; each seed draws its own noise)" : ""),
     model: describeModel(b.model),
     optimizer: describeOptimizer(b.optimizer),
-    training: `${b.epochs} epochs, batch size ${b.batchSize}${c.methods.some((m) => m.batchSize !== undefined || m.epochs !== undefined) ? ` (per method: ${c.methods.map((m) => `${m.name} ${m.epochs ?? b.epochs} × ${m.batchSize ?? b.batchSize}`).join(", ")})` : ""}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
+    training: `${b.epochs} epochs, batch size ${b.batchSize}${c.methods.some((m) => m.batchSize !== undefined || m.epochs !== undefined) ? ` (per method: ${describeSchedules(c)})` : ""}; seeds ${c.seeds.join(", ")} (the same data order and initial weights for every method)`,
   };
   if (b.plugins.length) s["plugins of every method"] = b.plugins.map((p) => p.use).join(", ");
   for (const q of quantizationSetups(b.evaluate)) {

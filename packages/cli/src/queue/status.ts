@@ -5,9 +5,9 @@
  * trainings are done.
  */
 import { jobId } from "../compare/jobs";
+import { summaryTable } from "../compare/output";
 import { buildCompareReport } from "../compare/report";
 import { UsageError } from "../commands/train";
-import { summaryRows } from "@flatfit/report";
 import { rankSweep } from "../sweep/report";
 import { formatTable } from "../table";
 import type { TrainOutcome } from "../training/run";
@@ -57,7 +57,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     }
     let table: string;
     try {
-      const { header, rows } = summaryRows(buildCompareReport(m.config, outcomes, 1));
+      const { header, rows } = summaryTable(buildCompareReport(m.config, outcomes, 1));
       table = formatTable(header, rows);
     } catch {
       print("the table comes once every method has a training done");
