@@ -71,6 +71,16 @@ export function runBin(args: string[], cwd?: string): Promise<Finished> {
   return startBin(args, cwd).done;
 }
 
+/** `run`'s end, or after `ms` its end by SIGKILL (signal "SIGKILL" in the result, its output so far kept): a hang fails with what it printed. */
+export async function finishWithin(run: Running, ms: number): Promise<Finished> {
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), ms);
+  try {
+    return await run.done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A `flatfit compare` that a test file's tests share: `result` and `report` are set once `test.before` has run it. */
 export interface CompareRun {
   dir: string;

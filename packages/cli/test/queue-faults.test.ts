@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { connect, openQueue, parseQueueUrl } from "@flatfit/cli";
-import { runBin, startBin, type Running } from "./helpers";
+import { finishWithin, runBin, startBin, type Running } from "./helpers";
 import { accuracies, gridConfig, queueSuite, startWorker, stopWorker, storedBy } from "./queue-helpers";
 
 const { dir, redis, started, q } = queueSuite("flatfit-queue-faults-");
@@ -35,8 +35,8 @@ q("a worker SIGKILLed mid-trial: its trial is taken over and completes; every tr
   victim.w.child.kill("SIGKILL");
   const killed = await victim.w.done;
   t.is(killed.signal, "SIGKILL");
-  const r = await sweep.done;
-  t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const r = await finishWithin(sweep, 180_000);
+  t.is(r.code, 0, `sweep (${r.signal ?? "exited"}):\n${r.stdout}\n${r.stderr}\nworkers:\n${ws.map((w) => w.stdout).join("\n")}`);
   const others = ws.filter((w) => w !== victim!.w);
   for (const w of others) await stopWorker(w);
   t.false(storedBy(victim.w).includes(victim.trial));
@@ -60,8 +60,8 @@ q("Redis restarted mid-sweep (append-only persistence on): the sweep resumes and
   const sweep = startBin(["sweep", "--config", gridConfig(dir, "restart", [0.05, 0.1, 0.2, 0.3]), "--queue", url, "--out", path.join(dir, "r"), "--quiet"]);
   await sweep.waitFor(/: done\n/, 120_000);
   await redis().restart(1000);
-  const r = await sweep.done;
-  t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const r = await finishWithin(sweep, 180_000);
+  t.is(r.code, 0, `sweep (${r.signal ?? "exited"}):\n${r.stdout}\n${r.stderr}\nworker:\n${w.stdout}`);
   t.is(accuracies(path.join(dir, "r")).size, 4);
   await stopWorker(w);
   t.is(await resultKeys(url), 4);
@@ -86,8 +86,8 @@ q("Ctrl-C on a worker returns its running trial to the queue at once; another wo
   await queue.close();
   const b = startWorker(url);
   started.push(b);
-  const r = await runBin(["sweep", "--config", config, "--queue", url, "--out", path.join(dir, "c"), "--quiet"]);
-  t.is(r.code, 0, r.stderr);
+  const r = await finishWithin(startBin(["sweep", "--config", config, "--queue", url, "--out", path.join(dir, "c"), "--quiet"]), 180_000);
+  t.is(r.code, 0, `sweep (${r.signal ?? "exited"}):\n${r.stdout}\n${r.stderr}\nworker:\n${b.stdout}`);
   await stopWorker(b);
   t.is(storedBy(b).length, 1);
 });
