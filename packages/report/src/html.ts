@@ -65,8 +65,9 @@ export function finalEpochStat(m: MethodResult, key: string): Stat | undefined {
 }
 
 /**
- * The summary's columns: the metric per variant, then the Hessian trace, the epoch-log figures of
- * `EPOCH_LOG_COLUMNS` that some method logged (e.g. pacGen), and seconds per epoch.
+ * The summary's columns: the metric per variant, then the Hessian trace (when some method has one),
+ * the test−train loss gap (likewise), the epoch-log figures of `EPOCH_LOG_COLUMNS` that some method
+ * logged (e.g. pacGen), and seconds per epoch.
  */
 export function columns(r: CompareReport): Column[] {
   const metric = r.metric;
@@ -80,7 +81,7 @@ export function columns(r: CompareReport): Column[] {
       diff: (x: number) => signed(100 * x, 2),
       unit: "points",
     })),
-    { key: "hessianTrace", header: "tr H", stat: (m: MethodResult) => m.hessianTrace, cell: (s: Stat | undefined) => num(s), diff: signedAuto, unit: "" },
+    ...(r.methods.some((m) => m.hessianTrace !== undefined) ? [{ key: "hessianTrace", header: "tr H", stat: (m: MethodResult) => m.hessianTrace, cell: (s: Stat | undefined) => num(s), diff: signedAuto, unit: "" }] : []),
     ...(r.methods.some((m) => m.lossGap) ? [{ key: "lossGap", header: "test−train loss", stat: (m: MethodResult) => m.lossGap, cell: (s: Stat | undefined) => num(s, 4), diff: signedAuto, unit: "" }] : []),
     ...logged.map((c) => ({ key: c.key, header: c.header, stat: (m: MethodResult) => finalEpochStat(m, c.key), cell: (s: Stat | undefined) => num(s, 4), diff: signedAuto, unit: "" })),
     { key: "secondsPerEpoch", header: "s / epoch", stat: (m: MethodResult) => m.secondsPerEpoch, cell: (s: Stat | undefined) => num(s, 3), diff: signedAuto, unit: "s" },

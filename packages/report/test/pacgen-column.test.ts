@@ -39,3 +39,13 @@ test("pacGen column: NaN epochs at the end are skipped; a method with a seed tha
   t.is(rows[1][col], "–");
   t.false(summaryRows(report).header.includes("pacGen"));
 });
+
+test("tr H column: shown when some method has a Hessian trace (– for one without), absent when none has one (curvature off); the difference table takes the same columns", (t) => {
+  t.true(summaryRows(report).header.includes("tr H"));
+  const oneWithout: CompareReport = { ...report, methods: report.methods.map((m, i) => (i === 1 ? { ...m, hessianTrace: undefined } : m)) };
+  const { header, rows } = summaryRows(oneWithout);
+  t.is(rows[1][header.indexOf("tr H")], "–");
+  const none: CompareReport = { ...report, methods: report.methods.map((m) => ({ ...m, hessianTrace: undefined })) };
+  t.false(summaryRows(none).header.includes("tr H"));
+  t.false(columns(none).some((c) => c.key === "hessianTrace"));
+});

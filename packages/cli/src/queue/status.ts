@@ -4,8 +4,8 @@
  * failed with the reason) and its table so far — a sweep's ranked table, a comparison's once its
  * trainings are done.
  */
+import { summaryRows } from "@flatfit/report";
 import { jobId } from "../compare/jobs";
-import { summaryTable } from "../compare/output";
 import { buildCompareReport } from "../compare/report";
 import { UsageError } from "../commands/train";
 import { rankSweep } from "../sweep/report";
@@ -57,7 +57,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     }
     let table: string;
     try {
-      const { header, rows } = summaryTable(buildCompareReport(m.config, outcomes, 1));
+      const { header, rows } = summaryRows(buildCompareReport(m.config, outcomes, 1));
       table = formatTable(header, rows);
     } catch {
       print("the table comes once every method has a training done");
