@@ -115,7 +115,7 @@ export class StepEngine {
     if (this.passThrough) {
       const { value, grads } = this.gradients(f, varList);
       try {
-        optimizer.applyGradients(grads);
+        applyAsMinimize(optimizer, grads, varList);
       } catch (err) {
         value.dispose();
         throw err;
@@ -133,7 +133,7 @@ export class StepEngine {
       () => {
         const { value, grads, ctx } = this.gradients(f, varList);
         try {
-          optimizer.applyGradients(grads);
+          applyAsMinimize(optimizer, grads, varList);
           this.services.hooks.afterStep.call(ctx!);
         } catch (err) {
           if (iterations !== undefined) (optimizer as unknown as WithIterations).iterations_ = iterations;
@@ -154,6 +154,17 @@ export class StepEngine {
     value.dispose();
     return loss;
   }
+}
+
+/**
+ * Applies the gradients as tfjs's `Optimizer.minimize` does: with a variable list, as an array in
+ * that list's order (a variable that is not trainable keeps its place with a null gradient, so an
+ * optimizer whose slots follow positions — Adam, RMSprop… — keeps each slot on its variable when a
+ * layer is frozen after compile); without one, as the map.
+ */
+function applyAsMinimize(optimizer: tf.Optimizer, grads: tf.NamedTensorMap, varList: readonly tf.Variable[] | undefined): void {
+  if (varList === undefined) return optimizer.applyGradients(grads);
+  optimizer.applyGradients(varList.map((v) => ({ name: v.name, tensor: grads[v.name] ?? null })) as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
 }
 
 /** The gradients keyed in the step's variable order; variables that are not trainable get `null`. */

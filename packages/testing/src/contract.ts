@@ -356,15 +356,31 @@ async function checkFrozenLayer(c: Ctx): Promise<void> {
   model.layers[0].trainable = false; // frozen after compile, as GANs do
   const frozenOf = (m: tf.LayersModel) => values(m.layers[0].getWeights());
   const frozenBefore = await frozenOf(model);
+  // then trained by the same optimizer: Adam keeps its slots by position in the variable list
+  const thawed = c.model(2);
+  compile(thawed, tf.train.adam(lr));
+  const { ff: ff2 } = await instance(c);
+  ff2.attach(thawed);
   try {
     const hFlat = await fitOnce(model);
     c.check("frozen layer: reported loss is the unperturbed model's", hFlat.history.loss[0], hPlain.history.loss[0]);
     c.check("frozen layer: plain tfjs does not move it", await frozenOf(plain), frozenBefore);
     c.check("frozen layer: its weights do not move, as in plain training", await frozenOf(model), frozenBefore);
+    await fitOnce(thawed);
+    thawed.layers[0].trainable = false; // frozen between fits, after Adam has a slot for every weight
+    const thawedBefore = await frozenOf(thawed);
+    const headBefore = await values(thawed.layers[thawed.layers.length - 1].getWeights());
+    const h2 = await fitOnce(thawed);
+    c.check("frozen between fits: the next fit's loss is finite", Number.isFinite(h2.history.loss[0] as number), true);
+    c.check("frozen between fits: its weights do not move", await frozenOf(thawed), thawedBefore);
+    const headAfter = await values(thawed.layers[thawed.layers.length - 1].getWeights());
+    c.check("frozen between fits: the output layer still trains", JSON.stringify(headAfter) !== JSON.stringify(headBefore), true);
   } finally {
     ff.dispose();
+    ff2.dispose();
     plain.dispose();
     model.dispose();
+    thawed.dispose();
   }
 }
 
