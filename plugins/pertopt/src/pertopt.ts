@@ -15,7 +15,11 @@
  * `model.fit` reports. The first step (t = 0) is unperturbed (σ starts at 0).
  *
  * State (h_t, h_{t−1}, W_{t−1}, g_t and the step count t) is saved with the optimizer, positionally
- * in the order of the step's trainable variables (a reloaded model has new variable names).
+ * in the order of the step's trainable variables (a reloaded model has new variable names). While
+ * training, the state follows each variable by name: when the trainable set changes between steps
+ * (a layer frozen or unfrozen, a fine-tuning phase), a variable keeps its own state, a variable
+ * that leaves the step keeps its state parked until it returns, and a new variable starts as every
+ * variable starts, unperturbed for its first step.
  */
 import * as tf from "@tensorflow/tfjs";
 import { inject, injectable } from "tsyringe";
@@ -51,11 +55,21 @@ export type PertoptOptions = z.output<typeof optionsSchema>;
 interface PertoptState {
   /** Completed steps. */
   t: number;
+  /** The variables the state is for, in order; undefined after `setState` until the next step binds it by position. */
+  names?: string[];
   /** h_t, h_{t−1}, W_{t−1}, g_t: one tensor per trainable variable, in the step's order. */
   h: tf.Tensor[];
   hPrev: tf.Tensor[];
   wPrev: tf.Tensor[];
   g: tf.Tensor[];
+}
+
+/** One variable's h_t, h_{t−1}, W_{t−1}, g_t. */
+interface VariableState {
+  h: tf.Tensor;
+  hPrev: tf.Tensor;
+  wPrev: tf.Tensor;
+  g: tf.Tensor;
 }
 
 const keepClone = (x: tf.Tensor): tf.Tensor => tf.keep(tf.clone(x));
@@ -68,6 +82,8 @@ export class PertoptPlugin implements FlatfitPlugin {
   static readonly options = optionsSchema;
 
   private state?: PertoptState;
+  /** The state of variables trained before and not in the last step (frozen since), by name. */
+  private parked = new Map<string, VariableState>();
   /** The step count as a tensor, for getState (kept; replaced after every step). */
   private tTensor?: tf.Tensor;
   /** Per-step values, set in beforeStep and consumed in afterStep. */
@@ -145,6 +161,39 @@ export class PertoptPlugin implements FlatfitPlugin {
     this.tTensor = tf.keep(tf.scalar(next.t, "int32"));
   }
 
+  /**
+   * Lines the state up with this step's variables. Loaded state is bound by position (its count
+   * and shapes must match); after that each variable is followed by name: one that left the step
+   * is parked, one that comes back takes its parked state, and a new one starts with h = h_prev = 0,
+   * W_{t−1} = W and g = β₂, which masks its σ to 0 — its first step is unperturbed, like every
+   * variable's first step.
+   */
+  private align(s: PertoptState, vars: readonly tf.Variable[]): void {
+    const names = vars.map((v) => v.name);
+    if (s.names === undefined) {
+      if (s.h.length !== vars.length || s.h.some((h, j) => !tf.util.arraysEqual(h.shape, vars[j].shape))) {
+        throw new Error(
+          `pertopt: its state holds ${s.h.length} tensors shaped ${shapeOf(s.h)}, but this step trains ${vars.length} variables shaped ${shapeOf(vars)}; ` +
+            `restore state only into the model (and variable order) it was saved from`,
+        );
+      }
+      s.names = names;
+      return;
+    }
+    if (s.names.length === names.length && s.names.every((n, j) => n === names[j])) return;
+    const mine = new Map<string, VariableState>(s.names.map((n, j) => [n, { h: s.h[j], hPrev: s.hPrev[j], wPrev: s.wPrev[j], g: s.g[j] }]));
+    const next = vars.map((v): VariableState => {
+      const known = mine.get(v.name) ?? this.parked.get(v.name);
+      mine.delete(v.name);
+      this.parked.delete(v.name);
+      if (known && tf.util.arraysEqual(known.h.shape, v.shape)) return known;
+      if (known) tf.dispose([known.h, known.hPrev, known.wPrev, known.g]); // a variable of that name with another shape: a new variable
+      return { h: tf.keep(tf.zerosLike(v)), hPrev: tf.keep(tf.zerosLike(v)), wPrev: keepClone(v), g: tf.keep(tf.fill(v.shape, this.options.beta2)) };
+    });
+    for (const [name, left] of mine) this.parked.set(name, left);
+    Object.assign(s, { names, h: next.map((x) => x.h), hPrev: next.map((x) => x.hPrev), wPrev: next.map((x) => x.wPrev), g: next.map((x) => x.g) });
+  }
+
   dispose(): void {
     this.disposeState();
     this.disposeStep();
@@ -155,13 +204,8 @@ export class PertoptPlugin implements FlatfitPlugin {
     this.disposeStep(); // a step that never reached afterStep (e.g. computeGradients only)
     const vars = ctx.variables;
     const s = this.state;
-    if (s && (s.h.length !== vars.length || s.h.some((h, j) => !tf.util.arraysEqual(h.shape, vars[j].shape)))) {
-      throw new Error(
-        `pertopt: its state holds ${s.h.length} tensors shaped ${shapeOf(s.h)}, but this step trains ${vars.length} variables shaped ${shapeOf(vars)}; ` +
-          `restore state only into the model (and variable order) it was saved from`,
-      );
-    }
     this.disposeSigma();
+    if (s) this.align(s, vars);
     this.wNow = vars.map(keepClone);
     this.sigmaNames = vars.map((v) => v.name);
     if (!s || s.t === 0) return; // the first step is unperturbed: σ = 0
@@ -211,6 +255,7 @@ export class PertoptPlugin implements FlatfitPlugin {
     const h = tf.tidy(() => out.map((g, j) => secondMomentUpdate(prev ? prev.h[j] : tf.zerosLike(g), g, beta1)));
     const next: PertoptState = {
       t: (prev?.t ?? 0) + 1,
+      names: [...this.sigmaNames],
       h: h.map((x) => tf.keep(x)),
       hPrev: prev ? prev.h : out.map((g) => tf.keep(tf.zerosLike(g))), // h_0 = 0
       wPrev: wNow,
@@ -240,6 +285,8 @@ export class PertoptPlugin implements FlatfitPlugin {
   private disposeState(): void {
     const s = this.state;
     if (s) tf.dispose([...s.h, ...s.hPrev, ...s.wPrev, ...s.g]);
+    for (const p of this.parked.values()) tf.dispose([p.h, p.hPrev, p.wPrev, p.g]);
+    this.parked.clear();
     tf.dispose(this.tTensor);
     this.state = undefined;
     this.tTensor = undefined;

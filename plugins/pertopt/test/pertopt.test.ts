@@ -292,10 +292,110 @@ test("restoring state into a model with other variables fails clearly", async (t
   const ff = await createFlatfit({ seed: 1, plugins: [{ use: "pertopt" }] }, quiet);
   const rec = new RecordingOptimizer(0.1);
   ff.step(p.loss, [p.w], rec).dispose();
-  t.throws(() => ff.step(q.loss, q.variables, rec), { message: /pertopt: its state holds 1 tensors shaped \[5,1\], but this step trains 2 variables/ });
-  ff.dispose();
+  const other = await createFlatfit({ seed: 1, plugins: [{ use: "pertopt" }] }, quiet);
+  other.plugin<PertoptPlugin>(0).setState(ff.plugin<PertoptPlugin>(0).getState());
+  t.throws(() => other.step(q.loss, q.variables, rec), { message: /pertopt: its state holds 1 tensors shaped \[5,1\], but this step trains 2 variables/ });
+  for (const f of [ff, other]) f.dispose();
   p.dispose();
   q.dispose();
+});
+
+/** Two variables of one shape, each its own quadratic (curvatures 1 and 4): their σ differ once they have state. */
+function twoQuadratics(tag: string) {
+  const a = tf.variable(tf.tensor1d([0.3, -0.2, 0.1]), true, `pertopt-${tag}-a`);
+  const b = tf.variable(tf.tensor1d([0.2, 0.25, -0.15]), true, `pertopt-${tag}-b`);
+  const loss = () => tf.tidy(() => tf.add(tf.sum(tf.square(a)), tf.mul(4, tf.sum(tf.square(b)))) as tf.Scalar);
+  return { a, b, loss, dispose: () => tf.dispose([a, b]) };
+}
+
+test("state follows each variable by name: the same variables in another order give each its own σ (not its position's)", async (t) => {
+  const opts = { use: "pertopt", gamma: 1, beta1: 0.5, beta2: 10 }; // β₂ 10: no gradient masked
+  const sigmas = [];
+  for (const swap of [false, true]) {
+    const q = twoQuadratics(swap ? "swapped" : "same");
+    const ff = await createFlatfit({ seed: 3, plugins: [opts] }, quiet);
+    const sgd = tf.train.sgd(0.05);
+    ff.step(q.loss, [q.a, q.b], sgd).dispose();
+    ff.step(q.loss, [q.a, q.b], sgd).dispose();
+    ff.step(q.loss, swap ? [q.b, q.a] : [q.a, q.b], sgd).dispose();
+    const sigma = ff.plugin<PertoptPlugin>(0).lastSigma();
+    sigmas.push({ a: Array.from(sigma[q.a.name].dataSync()), b: Array.from(sigma[q.b.name].dataSync()) });
+    ff.dispose();
+    sgd.dispose();
+    q.dispose();
+  }
+  const [same, swapped] = sigmas;
+  t.true(same.a.every((v) => v > 0) && same.b.every((v) => v > 0));
+  t.true(relError(same.a, same.b) > 0.1, "a's and b's σ differ, so a mix-up would show");
+  t.true(relError(swapped.a, same.a) < 1e-6, `a: ${swapped.a} vs ${same.a}`);
+  t.true(relError(swapped.b, same.b) < 1e-6, `b: ${swapped.b} vs ${same.b}`);
+});
+
+test("a variable that joins the step starts unperturbed, then is perturbed; one that leaves keeps its state until it returns", async (t) => {
+  const q = twoQuadratics("join");
+  const seen: Array<{ a: number[]; b: number[] }> = [];
+  const loss = () => {
+    seen.push({ a: Array.from(q.a.dataSync()), b: Array.from(q.b.dataSync()) });
+    return q.loss();
+  };
+  const ff = await createFlatfit({ seed: 5, plugins: [{ use: "pertopt", gamma: 1, beta2: 10 }] }, quiet);
+  const plugin = ff.plugin<PertoptPlugin>(0);
+  const sgd = tf.train.sgd(0.05);
+  const step = (vars: tf.Variable[]) => {
+    seen.length = 0;
+    const before = { a: Array.from(q.a.dataSync()), b: Array.from(q.b.dataSync()) };
+    ff.step(loss, vars, sgd).dispose();
+    return { before, seen: [...seen] };
+  };
+  step([q.a]);
+  step([q.a]);
+  const joined = step([q.a, q.b]);
+  t.true(joined.seen.every((s) => JSON.stringify(s.b) === JSON.stringify(joined.before.b)), "b is evaluated at its own value on its first step");
+  t.true(joined.seen.some((s) => JSON.stringify(s.a) !== JSON.stringify(joined.before.a)), "a is perturbed in that step");
+  t.deepEqual(Array.from(plugin.lastSigma()[q.b.name].dataSync()), [0, 0, 0]);
+  const next = step([q.a, q.b]);
+  t.true(next.seen.some((s) => JSON.stringify(s.b) !== JSON.stringify(next.before.b)), "b is perturbed from its second step on");
+  const sigmaB = Array.from(plugin.lastSigma()[q.b.name].dataSync());
+  t.true(sigmaB.every((v) => v > 0));
+  // b leaves for a step and comes back with its parked state: perturbed at once (a new start would give σ = 0)
+  step([q.a]);
+  step([q.a, q.b]);
+  t.true(Array.from(plugin.lastSigma()[q.b.name].dataSync()).every((v) => v > 0), "b is perturbed at once when it returns (its parked state, not a new start)");
+  t.is(plugin.steps, 6);
+  ff.dispose();
+  sgd.dispose();
+  q.dispose();
+});
+
+test("inside model.fit the trainable set may change between fits (frozen base, then unfrozen and compiled again, then frozen without compiling): it trains, frozen weights stay put, no tensor is left", async (t) => {
+  const ff = await createFlatfit({ seed: 1, plugins: [{ use: "pertopt" }] }, quiet);
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3], activation: "tanh" }), tf.layers.dense({ units: 1 })] });
+  const x = tf.randomNormal([16, 3], 0, 1, "float32", 1);
+  const y = tf.randomNormal([16, 1], 0, 1, "float32", 2);
+  const base = () => model.layers[0].getWeights().map((w) => Array.from(w.dataSync()));
+  model.layers[0].trainable = false;
+  model.compile({ optimizer: tf.train.sgd(0.05), loss: "meanSquaredError" });
+  ff.attach(model);
+  const frozen = base();
+  await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+  t.deepEqual(base(), frozen, "phase 1: the frozen base does not move");
+  model.layers[0].trainable = true;
+  model.compile({ optimizer: tf.train.sgd(0.05), loss: "meanSquaredError" });
+  const h1 = await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+  const tensors = tf.memory().numTensors;
+  const h2 = await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+  t.is(tf.memory().numTensors, tensors, "a second fit of one phase leaves no tensor");
+  t.notDeepEqual(base(), frozen, "phase 2: the unfrozen base trains");
+  t.true([...h1.history.loss, ...h2.history.loss].every((l) => Number.isFinite(l as number)));
+  model.layers[0].trainable = false;
+  const before = base();
+  await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+  t.deepEqual(base(), before, "phase 3: frozen after compile, the base does not move");
+  t.is(Object.keys(ff.plugin<PertoptPlugin>(0).lastSigma()).length, 2, "the last step perturbed only the head's kernel and bias");
+  t.is(ff.plugin<PertoptPlugin>(0).steps, 2 * 2 + 2 * 2 * 2 + 2);
+  ff.dispose();
+  model.dispose();
+  tf.dispose([x, y]);
 });
 
 test("keeps model.fit's contract (reported loss, BatchNorm statistics, no host reads, no leaks)", async (t) => {
