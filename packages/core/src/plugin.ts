@@ -18,7 +18,8 @@ export interface FlatfitPlugin {
   /**
    * State saved with the optimizer's weights (`model.save(…, {includeOptimizer: true})`). The
    * tensors are borrowed: flatfit clones what it saves, so return the plugin's own tensors
-   * (not fresh copies, which would leak). Key per-variable state by position (`SlotVariables`).
+   * (not fresh copies, which would leak). Save per-variable state by position; follow it by name
+   * while training (`SlotVariables` does both).
    */
   getState?(): tf.NamedTensorMap;
   /** Restores what `getState` returned. Tensors passed in belong to the caller: clone to keep. */
