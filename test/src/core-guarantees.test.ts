@@ -6,7 +6,7 @@
  */
 import test from "ava";
 import * as tf from "@tensorflow/tfjs";
-import { createFlatfit, FlatfitPluginError, type FlatfitHooks, type StepContext } from "@flatfit/core";
+import { createFlatfit, FlatfitBackendError, FlatfitPluginError, type FlatfitHooks, type StepContext } from "@flatfit/core";
 import { GradientEma } from "./probes";
 import { blobs, mlp, weightsOf } from "@flatfit/testing";
 
@@ -90,6 +90,30 @@ test("a plugin class without static id is rejected at load, naming the field; wi
   }
   const err2 = await t.throwsAsync(createFlatfit({ plugins: [{ use: SlashId }] }, quiet));
   t.regex(err2!.message, /has static id "\/abs\/path", which is not a plain name/);
+});
+
+test("a kernel the backend lacks, met inside a plugin's evaluation, is the backend's error (naming the kernel, the backend and installBackendExtras), not the plugin's; the step is rolled back", async (t) => {
+  const { x, y } = blobs(16);
+  class NeedsAKernel {
+    static readonly id = "needs-a-kernel";
+    apply(hooks: FlatfitHooks): void {
+      hooks.gradient.tap("needs-a-kernel", (oracle) => () => {
+        tf.tidy(() => tf.engine().runKernel("FlatfitTestNoSuchKernel", { x: tf.scalar(1) }, {}));
+        return oracle();
+      });
+    }
+  }
+  const ff = await createFlatfit({ seed: 1, plugins: [{ use: NeedsAKernel }] }, quiet);
+  const m = mlp(2);
+  m.compile({ optimizer: ff.wrap(tf.train.sgd(0.1)), loss: "categoricalCrossentropy" });
+  const before = weightsOf(m);
+  const err = await t.throwsAsync(m.fit(x, y, { epochs: 1, verbose: 0 }));
+  t.true(err instanceof FlatfitBackendError, String(err));
+  t.false(err instanceof FlatfitPluginError);
+  t.regex(err!.message, /^tfjs's "cpu" backend has no kernel "FlatfitTestNoSuchKernel".*installBackendExtras\(\) from @flatfit\/backends/);
+  t.regex(String((err as FlatfitBackendError).cause.message), /Kernel 'FlatfitTestNoSuchKernel' not registered for backend 'cpu'/);
+  t.deepEqual(weightsOf(m), before, "nothing moved");
+  ff.dispose();
 });
 
 test("DI errors say which constructor parameter lacks a token", async (t) => {

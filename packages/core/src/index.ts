@@ -17,7 +17,7 @@ export { RandomSource, uniformValues, counterKey, counterUniform } from "./rando
 export { Logger, LOG_LEVELS, type LogLevel, type LogSink } from "./logger";
 export { FlatfitOptimizer, isFlatfitOptimizer, STATE_PREFIX } from "./optimizer";
 export { FlatfitCallback, type CallbackOptions, type Validation } from "./callbacks";
-export { FlatfitPluginError } from "./taps";
+export { FlatfitBackendError, FlatfitPluginError } from "./taps";
 export { evaluateModel, variantLogKey } from "./evaluate";
 export { coreConfigSchema, configJsonSchema, type FlatfitConfig, type PluginSpec } from "./config";
 export { FlatfitConfigError, formatPath, type ConfigIssue } from "./errors";

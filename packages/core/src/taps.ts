@@ -45,9 +45,36 @@ export class TapOwner {
   }
 }
 
-/** A tap's error, named after its source; a broken closure rule is the caller's error and passes as it is. */
-const named = (source: string, hook: string, err: unknown): unknown =>
-  err instanceof FlatfitPluginError || err instanceof FlatfitClosureError ? err : new FlatfitPluginError(source, hook, err);
+/**
+ * A kernel the active tfjs backend lacks, met inside a plugin's tap (usually the gradient of a
+ * layer, which the plugin only asked for): the backend's gap, not the plugin's fault, so it is not
+ * named after the plugin. `cause` is tfjs's error.
+ */
+export class FlatfitBackendError extends Error {
+  constructor(
+    readonly kernel: string,
+    readonly backend: string,
+    override readonly cause: Error,
+  ) {
+    super(
+      `tfjs's "${backend}" backend has no kernel "${kernel}", which this step needs (met while a plugin evaluated the model; plain training needs it too). ` +
+        `If @flatfit/backends has it, call installBackendExtras() from @flatfit/backends once at start (it registers the training kernels wasm and cpu lack); ` +
+        `otherwise choose another backend.`,
+    );
+    this.name = "FlatfitBackendError";
+    if (cause.stack) this.stack = `${this.name}: ${this.message}\n  caused by: ${cause.stack}`;
+  }
+}
+
+const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend '([^']+)'/;
+
+/** A tap's error, named after its source; a broken closure rule is the caller's error and a missing kernel the backend's: they pass as they are. */
+const named = (source: string, hook: string, err: unknown): unknown => {
+  if (err instanceof FlatfitPluginError || err instanceof FlatfitClosureError || err instanceof FlatfitBackendError) return err;
+  const missing = err instanceof Error ? MISSING_KERNEL.exec(err.message) : null;
+  if (missing) return new FlatfitBackendError(missing[1], missing[2], err as Error);
+  return new FlatfitPluginError(source, hook, err);
+};
 
 /** Per-step tapes of random numbers, one per gradient tap. */
 const tapesOf = new WeakMap<StepContext, Map<number, number[]>>();
