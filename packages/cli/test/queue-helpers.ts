@@ -2,7 +2,7 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { startBin, tempDir, writeConfig, type Running } from "./helpers";
+import { finishWithin, startBin, tempDir, writeConfig, type Running } from "./helpers";
 import { TestRedis } from "./redis";
 
 /**
@@ -62,10 +62,10 @@ export function startWorker(url: string, extra: string[] = []): Running {
   return startBin(["worker", "--queue", url, "--stalled-after", "2", ...extra]);
 }
 
-/** Stops a worker as Ctrl-C would and waits for it to end. */
+/** Stops a worker as Ctrl-C would and waits for it to end (SIGKILLed after 30 s: a hang fails the test with its output instead of stalling the suite). */
 export async function stopWorker(w: Running): Promise<void> {
   if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGINT");
-  await w.done;
+  await finishWithin(w, 30_000);
 }
 
 /** trial id → float32 test accuracy, from a sweep's results.json. */

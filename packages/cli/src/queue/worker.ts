@@ -104,6 +104,7 @@ export async function workerCommand(opts: WorkerOptions): Promise<number> {
   };
 
   const stalledMs = Math.round((opts.stalledAfter ?? 30) * 1000);
+  const CLOSE_WAIT_S = 10;
   const worker = new Worker<TrialJobData>(QUEUE_NAME, processor, {
     connection: bullConnection(target),
     prefix: `${KEY_PREFIX}:bull`,
@@ -132,6 +133,11 @@ export async function workerCommand(opts: WorkerOptions): Promise<number> {
       const closing = worker.close();
       for (const a of active.values()) a.thread.abort();
       for (const t of idle.splice(0)) t.close();
+      // BullMQ's close can wait forever on a connection that went through a Redis restart: a Ctrl-C ends the worker all the same
+      setTimeout(() => {
+        print(`queue: still closing after ${CLOSE_WAIT_S} s; quitting now (a trial still running returns to the queue when its lock expires)`);
+        process.exit(130);
+      }, CLOSE_WAIT_S * 1000).unref();
       void closing.then(() => redis.quit()).then(() => resolve(130), () => resolve(130));
     };
     process.on("SIGINT", () => stop("interrupt"));
