@@ -4,7 +4,7 @@
  * the plugin spec built from them, and the check of one ordered pair [A, B] against the float64
  * reference interpreter (compose-reference.ts). compose-matrix.test.ts's header says what is checked.
  */
-import type { ExecutionContext } from "ava";
+import test, { type ExecutionContext } from "ava";
 import type { PluginSpec } from "@flatfit/core";
 import { captureStep, LogisticProblem, relError, sub, type Vec } from "@flatfit/testing";
 import { Interpreter, type Draws, type Method, type MethodParams } from "./compose-reference";
@@ -154,4 +154,22 @@ export async function checkPair(t: ExecutionContext, A: Method, B: Method, p: Me
   } finally {
     problem.dispose();
   }
+}
+
+/**
+ * Declares one test per pair (forward differences), and one more with hvp.method "central" for
+ * each pair with a Hessian-vector product from core (grad-l1, hero): the product then evaluates
+ * the inner oracle at W ± εv, one call more, at the same draws. Seeds are `seedBase + index` and
+ * `seedBase + 100 + index`.
+ */
+export function declarePairs(pairs: ReadonlyArray<[Method, Method]>, tolerance: Record<string, number>, toleranceCentral: Record<string, number>, seedBase: number): void {
+  pairs.forEach(([A, B], index) => {
+    test(`[${A}, ${B}]: ${B} wraps ${A}'s oracle; the final gradient is the composed math at one draw per plugin`, (t) =>
+      checkPair(t, A, B, paramsFor(A, B, "forward"), seedBase + index, tolerance[`${A},${B}`]));
+  });
+  pairs.forEach(([A, B], index) => {
+    if (!HVP_USERS.includes(A) && !HVP_USERS.includes(B)) return;
+    test(`[${A}, ${B}] with hvp.method "central": the composed math with central differences, at one draw per plugin`, (t) =>
+      checkPair(t, A, B, paramsFor(A, B, "central"), seedBase + 100 + index, toleranceCentral[`${A},${B}`]));
+  });
 }

@@ -19,8 +19,7 @@
  * them can: its two calls' points share the other draw, and the difference fixes rsam's U.
  * ASAM's `biases` rule is not exercised: the problem's one variable is a kernel.
  */
-import test from "ava";
-import { checkPair, HVP_USERS, paramsFor } from "./compose-check";
+import { declarePairs } from "./compose-check";
 import { METHODS, SAM_FAMILY, type Method } from "./compose-reference";
 
 /**
@@ -142,13 +141,4 @@ const isSam = (m: Method) => (SAM_FAMILY as readonly Method[]).includes(m);
 const pairs: Array<[Method, Method]> = [];
 for (const a of METHODS) for (const b of METHODS) if (isSam(a) || isSam(b)) pairs.push([a, b]);
 
-pairs.forEach(([A, B], index) => {
-  test(`[${A}, ${B}]: ${B} wraps ${A}'s oracle; the final gradient is the composed math at one draw per plugin`, (t) =>
-    checkPair(t, A, B, paramsFor(A, B, "forward"), 300 + index, TOLERANCE[`${A},${B}`]));
-});
-
-pairs.forEach(([A, B], index) => {
-  if (!HVP_USERS.includes(A) && !HVP_USERS.includes(B)) return;
-  test(`[${A}, ${B}] with hvp.method "central": the composed math with central differences, at one draw per plugin`, (t) =>
-    checkPair(t, A, B, paramsFor(A, B, "central"), 400 + index, TOLERANCE_CENTRAL[`${A},${B}`]));
-});
+declarePairs(pairs, TOLERANCE, TOLERANCE_CENTRAL, 300);

@@ -25,8 +25,7 @@
  * The parameters, the plugin specs and the per-pair check are in compose-check.ts (shared with
  * compose-matrix-sam.test.ts, the pairs with a SAM-family method).
  */
-import test from "ava";
-import { checkPair, HVP_USERS, paramsFor } from "./compose-check";
+import { declarePairs } from "./compose-check";
 import { SEED_METHODS, type Method } from "./compose-reference";
 
 /**
@@ -89,15 +88,4 @@ const TOLERANCE_CENTRAL: Record<string, number> = {
 const pairs: Array<[Method, Method]> = [];
 for (const a of SEED_METHODS) for (const b of SEED_METHODS) pairs.push([a, b]);
 
-pairs.forEach(([A, B], index) => {
-  test(`[${A}, ${B}]: ${B} wraps ${A}'s oracle; the final gradient is the composed math at one draw per plugin`, (t) =>
-    checkPair(t, A, B, paramsFor(A, B, "forward"), 100 + index, TOLERANCE[`${A},${B}`]));
-});
-
-// The pairs with a Hessian-vector product from core (grad-l1, hero) once more with hvp.method
-// "central": the product then evaluates the inner oracle at W ± εv, one call more, at the same draws.
-pairs.forEach(([A, B], index) => {
-  if (!HVP_USERS.includes(A) && !HVP_USERS.includes(B)) return;
-  test(`[${A}, ${B}] with hvp.method "central": the composed math with central differences, at one draw per plugin`, (t) =>
-    checkPair(t, A, B, paramsFor(A, B, "central"), 200 + index, TOLERANCE_CENTRAL[`${A},${B}`]));
-});
+declarePairs(pairs, TOLERANCE, TOLERANCE_CENTRAL, 100);
