@@ -110,8 +110,10 @@ test("a kernel the backend lacks, met inside a plugin's evaluation, is the backe
   const err = await t.throwsAsync(m.fit(x, y, { epochs: 1, verbose: 0 }));
   t.true(err instanceof FlatfitBackendError, String(err));
   t.false(err instanceof FlatfitPluginError);
-  t.regex(err!.message, /^tfjs's "cpu" backend has no kernel "FlatfitTestNoSuchKernel".*installBackendExtras\(\) from @flatfit\/backends/);
-  t.regex(String((err as FlatfitBackendError).cause.message), /Kernel 'FlatfitTestNoSuchKernel' not registered for backend 'cpu'/);
+  const backend = tf.getBackend(); // cpu, or the suite's second pass's cpu-unfused
+  t.true(err!.message.startsWith(`tfjs's "${backend}" backend has no kernel "FlatfitTestNoSuchKernel"`), err!.message);
+  t.regex(err!.message, /installBackendExtras\(\) from @flatfit\/backends/);
+  t.true((err as FlatfitBackendError).cause.message.includes(`Kernel 'FlatfitTestNoSuchKernel' not registered for backend '${backend}'`));
   t.deepEqual(weightsOf(m), before, "nothing moved");
   ff.dispose();
 });
