@@ -1,7 +1,7 @@
 /** The end of a comparison, embedded or from the queue: report.html and results.json written, the tables printed. */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { differenceRows, renderReport, summaryRows, type CompareReport } from "@flatfit/report";
+import { differenceRows, renderReport, summaryRows } from "@flatfit/report";
 import type { CompareConfig } from "../config/schema";
 import { writeJsonAtomic } from "../run-dir";
 import { formatTable } from "../table";
